@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from django.core.management import call_command
+
+
+@shared_task(name="tracpro.accounts.tasks.clear_expired_sessions", ignore_result=True)
+def clear_expired_sessions() -> None:
+    call_command("clearsessions")

@@ -1,0 +1,193 @@
+"""Shared fixtures: a two-org world with named characters.
+
+    acme: ann (admin), sam (supervisor)
+    beta: bea (admin), ben (supervisor)
+    olly: logged in, member of no org
+    root: superuser
+
+`client_for(user, org)` gives a test client on that org's host (or the root
+host when org is None), logged in as user (anonymous when user is None).
+"""
+
+import os
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from django.conf import settings
+from django.test import Client
+
+from tracpro.accounts.models import User
+from tracpro.orgs.models import Membership, Org, Role
+
+PASSWORD = "correct horse battery staple"
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM
+# calls made by the test itself are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def org_host(org: Org | None) -> str:
+    return f"{org.subdomain}.{settings.PARENT_HOST}" if org else settings.PARENT_HOST
+
+
+def make_user(email: str, org: Org | None = None, role: str | None = None, **fields) -> User:
+    user = User.objects.create_user(
+        email, PASSWORD, full_name=email.split("@")[0].title(), **fields
+    )
+    if org is not None:
+        Membership.objects.create(user=user, org=org, role=role)
+    return user
+
+
+@pytest.fixture
+def acme(db) -> Org:
+    return Org.objects.create(
+        name="Acme",
+        subdomain="acme",
+        timezone="Africa/Kampala",
+        language="en",
+        languages=["en", "fr", "fa"],
+        api_url="http://rapidpro.invalid",
+        api_token="acme-token",
+    )
+
+
+@pytest.fixture
+def beta(db) -> Org:
+    return Org.objects.create(
+        name="Beta",
+        subdomain="beta",
+        timezone="Asia/Kabul",
+        language="fa",
+        languages=["fa", "ps", "en"],
+        api_url="http://rapidpro.invalid",
+        api_token="beta-token",
+    )
+
+
+@pytest.fixture
+def ann(acme) -> User:
+    return make_user("ann@acme.example.com", acme, Role.ADMIN)
+
+
+@pytest.fixture
+def sam(acme) -> User:
+    return make_user("sam@acme.example.com", acme, Role.SUPERVISOR)
+
+
+@pytest.fixture
+def bea(beta) -> User:
+    return make_user("bea@beta.example.com", beta, Role.ADMIN)
+
+
+@pytest.fixture
+def ben(beta) -> User:
+    return make_user("ben@beta.example.com", beta, Role.SUPERVISOR)
+
+
+@pytest.fixture
+def olly(db) -> User:
+    return make_user("olly@example.com")
+
+
+@pytest.fixture
+def root(db) -> User:
+    return User.objects.create_superuser("root@example.com", PASSWORD)
+
+
+@pytest.fixture
+def client_for(db) -> Callable[..., Client]:
+    def make(user: User | None = None, org: Org | None = None, **defaults) -> Client:
+        client = Client(HTTP_HOST=org_host(org), **defaults)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def celery_eager():
+    """Run .delay() calls in-process for the duration of a test."""
+    from tracpro.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield app
+    app.conf.task_always_eager = False
+    app.conf.task_eager_propagates = False
+
+
+# Browser tests ------------------------------------------------------------------
+# Playwright drives Debian's chromium (no browser download); org hosts are
+# <subdomain>.localhost, which Chromium resolves to the loopback by itself.
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture
+def site_url(live_server, settings) -> Callable[..., str]:
+    """`site_url(org, "/path/")`: the live server's URL of a page on an org host."""
+    port = urlsplit(live_server.url).port
+    settings.HOST_PORT = str(port)
+
+    def url(org: Org | None, path: str = "/") -> str:
+        return f"http://{org_host(org)}:{port}{path}"
+
+    return url
+
+
+@pytest.fixture
+def local_page(page, live_server) -> Iterator:
+    """A Playwright page that fails the test if anything is fetched from outside
+    the local server (CDNs, tiles, fonts...)."""
+    outside: list[str] = []
+
+    def guard(route):
+        host = urlsplit(route.request.url).hostname or ""
+        if host == "localhost" or host.endswith(".localhost") or host == "127.0.0.1":
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", guard)
+    yield page
+    assert outside == [], f"requests left the local server: {outside}"
+
+
+@pytest.fixture
+def log_in(context, site_url) -> Callable[[User, Org | None], None]:
+    """Give the browser a session for `user` on an org's host, without the login form."""
+
+    def do(user: User, org: Org | None) -> None:
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        context.add_cookies(
+            [{"name": cookie.key, "value": cookie.value, "url": site_url(org, "/")}]
+        )
+
+    return do

@@ -1,0 +1,140 @@
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tracpro.groups.scope import get_scope
+from tracpro.orgs.models import Org, OrgScopedQuerySet
+
+
+class DataField(models.Model):
+    """A RapidPro contact field; admins choose which ones TracPro shows and filters on."""
+
+    class ValueType(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        DATETIME = "datetime", _("Date and time")
+        STATE = "state", _("State")
+        DISTRICT = "district", _("District")
+        WARD = "ward", _("Ward")
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="data_fields")
+    key = models.CharField(_("key"), max_length=64)
+    label = models.CharField(_("label"), max_length=128)
+    value_type = models.CharField(
+        _("type"), max_length=16, choices=ValueType.choices, default=ValueType.TEXT
+    )
+    is_visible = models.BooleanField(
+        _("shown in TracPro"),
+        default=False,
+        help_text=_("Show this field on contacts and offer it as a chart filter."),
+    )
+    is_active = models.BooleanField(default=True, help_text="False once RapidPro no longer has it.")
+
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact field")
+        verbose_name_plural = _("contact fields")
+        ordering = ["label"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "key"], name="contacts_datafield_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class PushStatus(models.TextChoices):
+    SYNCED = "synced", _("Synced")
+    PENDING = "pending", _("Pending")
+    FAILED = "failed", _("Failed")
+
+
+class ContactQuerySet(OrgScopedQuerySet):
+    def visible_to(self, request: HttpRequest) -> "ContactQuerySet":
+        """The org's contacts within the request's region scope (active or not)."""
+        scope = get_scope(request)
+        contacts = self.filter(org=scope.org)
+        if scope.region_ids is not None:
+            contacts = contacts.filter(region_id__in=scope.region_ids)
+        return contacts
+
+
+class Contact(models.Model):
+    """A RapidPro contact: a respondent of polls.
+
+    Contacts created in TracPro have no uuid until RapidPro assigns one.
+    """
+
+    class RemoteStatus(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        BLOCKED = "blocked", _("Blocked")
+        STOPPED = "stopped", _("Stopped")
+        ARCHIVED = "archived", _("Archived")
+        DELETED = "deleted", _("Deleted")
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="contacts")
+    uuid = models.CharField(max_length=36, null=True, blank=True)
+    name = models.CharField(_("name"), max_length=128, blank=True)
+    urn = models.CharField(_("URN"), max_length=255, blank=True, help_text="scheme:path")
+    region = models.ForeignKey(
+        "groups.Region",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+        verbose_name=_("region"),
+    )
+    reporter_groups = models.ManyToManyField(
+        "groups.ReporterGroup",
+        blank=True,
+        related_name="contacts",
+        verbose_name=_("reporter groups"),
+    )
+    language = models.CharField(
+        _("language"), max_length=3, blank=True, help_text="ISO 639-3, as RapidPro stores it."
+    )
+    fields = models.JSONField(_("fields"), default=dict, blank=True)
+    remote_status = models.CharField(
+        max_length=16, choices=RemoteStatus.choices, default=RemoteStatus.ACTIVE
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    remote_modified_on = models.DateTimeField(null=True, blank=True)
+
+    push_status = models.CharField(
+        max_length=16, choices=PushStatus.choices, default=PushStatus.SYNCED
+    )
+    push_error = models.TextField(blank=True)
+
+    created_on = models.DateTimeField(default=timezone.now, editable=False)
+    modified_on = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    modified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "uuid"],
+                condition=models.Q(uuid__isnull=False),
+                name="contacts_contact_unique_uuid",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["org", "region", "is_active"], name="contacts_org_region_active"),
+            GinIndex(fields=["fields"], name="contacts_fields_gin"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.urn or str(self.uuid)

@@ -1,0 +1,78 @@
+from django import forms
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from tracpro.accounts.models import User
+from tracpro.orgs.models import Membership, Org, Role
+from tracpro.orgs.validators import timezone_names
+
+
+class OrgForm(forms.ModelForm):
+    """Superusers' org form on the root host, including the org's administrators."""
+
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=[])
+    languages = forms.MultipleChoiceField(
+        label=_("Available languages"),
+        choices=settings.LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    administrators = forms.ModelMultipleChoiceField(
+        label=_("Administrators"),
+        queryset=User.objects.filter(is_active=True).order_by("email"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    api_url = forms.URLField(
+        label=_("RapidPro URL"),
+        assume_scheme="https",
+        help_text=_("The address of the RapidPro server, e.g. https://app.rapidpro.io"),
+    )
+    api_token = forms.CharField(
+        label=_("RapidPro API token"),
+        required=False,
+        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = Org
+        fields = [
+            "name",
+            "subdomain",
+            "timezone",
+            "language",
+            "languages",
+            "api_url",
+            "api_token",
+            "is_active",
+            "show_spoof_data",
+            "same_day_rule",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = [(name, name) for name in timezone_names()]
+        if self.instance.pk:
+            self.fields["administrators"].initial = User.objects.filter(
+                memberships__org=self.instance, memberships__role=Role.ADMIN
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        language, languages = cleaned.get("language"), cleaned.get("languages") or []
+        if language and languages and language not in languages:
+            self.add_error("languages", _("Include the default language."))
+        return cleaned
+
+    def _save_m2m(self) -> None:
+        # Runs after the org is saved, whether the caller used commit=False or not.
+        super()._save_m2m()
+        org = self.instance
+        admins = set(self.cleaned_data.get("administrators") or [])
+        with transaction.atomic():
+            for user in admins:
+                Membership.objects.update_or_create(
+                    user=user, org=org, defaults={"role": Role.ADMIN}
+                )
+            Membership.objects.filter(org=org, role=Role.ADMIN).exclude(user__in=admins).delete()

@@ -1,0 +1,251 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tracpro.orgs.models import Org, OrgScopedQuerySet
+
+
+class Poll(models.Model):
+    """A RapidPro flow. Every synced flow has a row; admins select which ones are polls."""
+
+    class FlowState(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        ARCHIVED = "archived", _("Archived in RapidPro")
+        MISSING = "missing", _("No longer in RapidPro")
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="polls")
+    flow_uuid = models.CharField(max_length=36)
+    rapidpro_name = models.CharField(_("RapidPro name"), max_length=255)
+    name = models.CharField(
+        _("name"), max_length=255, blank=True, help_text=_("Leave blank to use RapidPro's name.")
+    )
+    flow_state = models.CharField(
+        max_length=16, choices=FlowState.choices, default=FlowState.ACTIVE
+    )
+    is_active = models.BooleanField(_("selected as a poll"), default=False)
+    created_on = models.DateTimeField(default=timezone.now, editable=False)
+    modified_on = models.DateTimeField(auto_now=True)
+
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("poll")
+        verbose_name_plural = _("polls")
+        ordering = ["name", "rapidpro_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "flow_uuid"], name="polls_poll_unique_flow")
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.rapidpro_name
+
+
+class QuestionType(models.TextChoices):
+    NUMERIC = "numeric", _("Numeric")
+    CATEGORICAL = "categorical", _("Categorical")
+    OPEN = "open", _("Open-ended")
+
+
+class Question(models.Model):
+    """One result key of a flow (a wait+router or a calculated "split by expression")."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="questions")
+    result_key = models.CharField(max_length=64)
+    rapidpro_name = models.CharField(_("RapidPro name"), max_length=255)
+    name = models.CharField(
+        _("name"), max_length=255, blank=True, help_text=_("Leave blank to use RapidPro's name.")
+    )
+    question_type = models.CharField(_("type"), max_length=16, choices=QuestionType.choices)
+    # Category names in router order, "Other" last; and the numeric tests that
+    # categorise arbitrary values: [{"category", "test", "arguments"}].
+    categories = models.JSONField(default=list, blank=True)
+    rules = models.JSONField(default=list, blank=True)
+    node_uuids = models.JSONField(default=list, blank=True)
+    order = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(_("shown"), default=True)
+    is_present = models.BooleanField(default=True, help_text="False once the flow drops the key.")
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        ordering = ["order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "result_key"], name="polls_question_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.rapidpro_name
+
+
+class PollRun(models.Model):
+    """A date a poll was conducted: one per flow start, or one per org-local day of
+    runs that came without a start."""
+
+    class Kind(models.TextChoices):
+        START = "start", _("Flow start")
+        DAY = "day", _("Day")
+        SPOOF = "spoof", _("Spoofed")
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="pollruns")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    start_uuid = models.CharField(max_length=36, null=True, blank=True)
+    conducted_on = models.DateTimeField(_("conducted on"))
+    local_date = models.DateField(help_text="The org-local day of conducted_on.")
+    # Set when a user starts the poll from TracPro for a region.
+    region = models.ForeignKey(
+        "groups.Region", null=True, blank=True, on_delete=models.SET_NULL, related_name="pollruns"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("poll date")
+        verbose_name_plural = _("poll dates")
+        ordering = ["-conducted_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["poll", "start_uuid"],
+                condition=models.Q(start_uuid__isnull=False),
+                name="polls_pollrun_unique_start",
+            ),
+            models.UniqueConstraint(
+                fields=["poll", "local_date"],
+                condition=models.Q(kind="day"),
+                name="polls_pollrun_unique_day",
+            ),
+        ]
+        indexes = [models.Index(fields=["poll", "conducted_on"], name="polls_pollrun_conducted")]
+
+    def __str__(self) -> str:
+        return f"{self.poll} {self.local_date}"
+
+
+class ResponseStatus(models.TextChoices):
+    EMPTY = "empty", _("No response")
+    PARTIAL = "partial", _("Partial response")
+    COMPLETE = "complete", _("Complete response")
+
+
+class Response(models.Model):
+    """One RapidPro run of a poll's flow by a contact.
+
+    Only each contact's latest response per poll date is active.
+    """
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    run_uuid = models.CharField(max_length=36)
+    pollrun = models.ForeignKey(PollRun, on_delete=models.CASCADE, related_name="responses")
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="responses"
+    )
+    status = models.CharField(max_length=16, choices=ResponseStatus.choices)
+    created_on = models.DateTimeField()
+    updated_on = models.DateTimeField(help_text="When the contact last answered.")
+    remote_modified_on = models.DateTimeField()
+    is_active = models.BooleanField(default=True)
+
+    objects = OrgScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
+        constraints = [
+            models.UniqueConstraint(fields=["org", "run_uuid"], name="polls_response_unique_run")
+        ]
+        indexes = [
+            models.Index(fields=["pollrun", "is_active"], name="polls_response_pollrun_active"),
+            models.Index(fields=["contact", "pollrun"], name="polls_response_contact"),
+        ]
+
+    def __str__(self) -> str:
+        return self.run_uuid
+
+
+class Answer(models.Model):
+    """A contact's value for one question within one response."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    value = models.TextField(blank=True)
+    category = models.CharField(max_length=255, blank=True)
+    number = models.FloatField(null=True, blank=True, help_text="The value, when it is a number.")
+    # The number charts use: this answer's, or the sum of the contact's
+    # answers that day, by the org's same-day rule.
+    value_to_use = models.FloatField(null=True, blank=True)
+    submitted_on = models.DateTimeField()
+    local_date = models.DateField(help_text="The org-local day of submitted_on.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "question"], name="polls_answer_unique_question"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["question", "local_date"], name="polls_answer_question_day")
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class AnswerRollup(models.Model):
+    """Pre-aggregated answers of active responses of active contacts, kept up to date
+    in the same transaction as the answers (see tracpro.polls.rollups)."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    pollrun = models.ForeignKey(PollRun, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(
+        "groups.Region", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    local_date = models.DateField()
+    category = models.CharField(max_length=255)
+    count = models.IntegerField(default=0)
+    number_count = models.IntegerField(default=0)
+    number_sum = models.FloatField(default=0)
+    number_sum_sq = models.FloatField(default=0, help_text="For standard deviations.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "pollrun", "region", "local_date", "category"],
+                nulls_distinct=False,
+                name="polls_answerrollup_unique_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}/{self.pollrun_id}/{self.region_id}: {self.category}"
+
+
+class ResponseRollup(models.Model):
+    """Counts of active responses of active contacts per poll date, region and status."""
+
+    pollrun = models.ForeignKey(PollRun, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(
+        "groups.Region", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=ResponseStatus.choices)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pollrun", "region", "status"],
+                nulls_distinct=False,
+                name="polls_responserollup_unique_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pollrun_id}/{self.region_id}: {self.status}"

@@ -1,0 +1,293 @@
+"""TracPro settings, read from the environment.
+
+Development defaults let a fresh clone run (`make run`); production sets
+DEBUG=0 and must then provide SECRET_KEY, ALLOWED_HOSTS and PARENT_HOST.
+See docs/operations.md for every variable.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+import django.conf.locale
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", True)
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    SECRET_KEY = "dev-only-insecure-key-never-use-in-production-0123456789abcdef"  # noqa: S105
+
+# Orgs live on <subdomain>.PARENT_HOST; the bare PARENT_HOST is the root host.
+PARENT_HOST = env_str("PARENT_HOST", "localhost" if DEBUG else "")
+if not PARENT_HOST:
+    raise ImproperlyConfigured("PARENT_HOST must be set when DEBUG is off.")
+HOST_PORT = env_str("HOST_PORT", env_str("WEB_PORT", "8000") if DEBUG else "")
+HOST_SCHEME = env_str("HOST_SCHEME", "http://" if DEBUG else "https://")
+
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS",
+    [PARENT_HOST, f".{PARENT_HOST}", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [],
+)
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django.contrib.postgres",
+    "django_hosts",
+    "django_htmx",
+    "smartmin",
+    "tracpro.accounts",
+    "tracpro.orgs",
+    "tracpro.groups",
+    "tracpro.contacts",
+    "tracpro.polls",
+    "tracpro.msgs",
+    "tracpro.rapidpro",
+    "tracpro.charts",
+    "tracpro.home",
+    "tracpro.health",
+]
+
+MIDDLEWARE = [
+    "django_hosts.middleware.HostsRequestMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "tracpro.orgs.middleware.OrgMiddleware",
+    "tracpro.accounts.middleware.PasswordChangeRequiredMiddleware",
+    "django_hosts.middleware.HostsResponseMiddleware",
+]
+
+ROOT_URLCONF = "tracpro.urls_root"
+ROOT_HOSTCONF = "tracpro.hosts"
+DEFAULT_HOST = "root"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "tracpro" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tracpro.orgs.context_processors.org",
+            ],
+            "builtins": ["django.templatetags.i18n"],
+        },
+    }
+]
+
+WSGI_APPLICATION = "tracpro.wsgi.application"
+
+# Databases -------------------------------------------------------------------
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", "postgres://tracpro@127.0.0.1:5433/tracpro" if DEBUG else ""),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis holds the cache and the per-org task locks; the Celery broker uses the
+# next database number so that clearing the cache never drops queued tasks.
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6380/0" if DEBUG else "")
+if not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_URL must be set when DEBUG is off.")
+
+
+def _next_redis_db(url: str) -> str:
+    base, _, db = url.rpartition("/")
+    return f"{base}/{int(db or 0) + 1}" if db.isdigit() else url
+
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "tracpro",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
+
+# Celery ------------------------------------------------------------------------
+
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", _next_redis_db(REDIS_URL))
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# One beat runs these; per-org work fans out from `tracpro.orgs.tasks.fan_out`.
+CELERY_BEAT_SCHEDULE = {
+    "clear-expired-sessions": {
+        "task": "tracpro.accounts.tasks.clear_expired_sessions",
+        "schedule": 24 * 60 * 60,
+    },
+}
+
+# Auth ------------------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+# Paths, not URL names: both the root and the org hosts serve them, and
+# smartmin uses LOGIN_URL verbatim.
+LOGIN_URL = "/users/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/users/login/"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 60 * 60)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Internationalisation ----------------------------------------------------------
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", _("English")),
+    ("fr", _("French")),
+    ("es", _("Spanish")),
+    ("pt", _("Portuguese")),
+    ("sw", _("Swahili")),
+    ("ar", _("Arabic")),
+    ("fa", _("Persian")),
+    ("ps", _("Pashto")),
+]
+LANGUAGES_BIDI = ["ar", "fa", "ps"]
+# Django knows every language above except Pashto.
+django.conf.locale.LANG_INFO.setdefault(
+    "ps", {"bidi": True, "code": "ps", "name": "Pashto", "name_local": "پښتو"}
+)
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+# Static files --------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "tracpro" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# Email --------------------------------------------------------------------------
+
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "TracPro <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ADMINS = [("Ops", email) for email in env_list("ADMINS", [])]
+
+# Security ----------------------------------------------------------------------
+
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [f"https://*.{PARENT_HOST}"])
+    # The health check is polled over plain HTTP by load balancers.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Logging -------------------------------------------------------------------------
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "tracpro": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "celery": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
+
+# TracPro -------------------------------------------------------------------------
+
+# Where the demo orgs find the bundled RapidPro simulator (make run).
+SIMULATOR_URL = env_str("SIMULATOR_URL", f"http://localhost:{env_str('SIMULATOR_PORT', '8001')}")

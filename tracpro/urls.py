@@ -1,0 +1,14 @@
+"""URLs of an org host (<subdomain>.PARENT_HOST); `request.org` is set for all of them."""
+
+from django.urls import include, path
+
+from tracpro.health.views import healthz
+
+urlpatterns = [
+    path("", include("tracpro.home.urls")),
+    path("", include("tracpro.groups.urls")),
+    path("users/", include("tracpro.accounts.urls")),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler500 = "tracpro.health.errors.server_error"
