@@ -6,7 +6,12 @@ from tracpro.health.views import healthz
 
 urlpatterns = [
     path("", include("tracpro.home.urls")),
+    path("", include("tracpro.polls.urls")),
     path("", include("tracpro.groups.urls")),
+    path("", include("tracpro.contacts.urls")),
+    path("", include("tracpro.accounts.urls_org")),
+    path("", include("tracpro.orgs.urls")),
+    path("", include("tracpro.rapidpro.urls")),
     path("users/", include("tracpro.accounts.urls")),
     path("healthz", healthz, name="healthz"),
 ]

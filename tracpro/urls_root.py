@@ -10,6 +10,7 @@ urlpatterns = [
     path("", chooser, name="home"),
     path("manage/", include(OrgCRUDL().as_urlpatterns())),
     path("manage/", include(UserCRUDL().as_urlpatterns())),
+    path("manage/", include("tracpro.rapidpro.urls_root")),
     path("users/", include("tracpro.accounts.urls")),
     path("healthz", healthz, name="healthz"),
 ]

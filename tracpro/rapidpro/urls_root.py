@@ -1,0 +1,5 @@
+"""Root-host (superuser) pages of the sync."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
