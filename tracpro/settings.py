@@ -130,11 +130,12 @@ WSGI_APPLICATION = "tracpro.wsgi.application"
 
 # Databases -------------------------------------------------------------------
 
+DATABASE_URL = env_str("DATABASE_URL", "postgres://tracpro@127.0.0.1:5433/tracpro" if DEBUG else "")
+if not DATABASE_URL:
+    raise ImproperlyConfigured("DATABASE_URL must be set when DEBUG is off.")
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", "postgres://tracpro@127.0.0.1:5433/tracpro" if DEBUG else ""),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,7 +1,13 @@
-"""Create (or bring back) the demo world: a superuser and the orgs `edu` and `health`.
+"""Create (or bring back) the demo world: a superuser and the orgs `edu` and `health`,
+pointed at the bundled RapidPro simulator.
 
 Development only: the passwords are public. Safe to run any number of times.
 """
+
+import json
+import time
+import urllib.error
+import urllib.request
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -38,9 +44,21 @@ USERS = [
 class Command(BaseCommand):
     help = "Create the demo superuser, orgs and users (development only)."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--wait-for-simulator",
+            type=int,
+            nargs="?",
+            const=60,
+            default=0,
+            metavar="SECONDS",
+            help="Wait up to SECONDS (default 60) for the simulator to answer.",
+        )
+
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_demo creates accounts with a public password; DEBUG is off.")
+        tokens = self.simulator_tokens(options["wait_for_simulator"])
         with transaction.atomic():
             self.seed_superuser()
             orgs = {
@@ -48,7 +66,26 @@ class Command(BaseCommand):
             }
             for email, full_name, subdomain, role in USERS:
                 self.seed_member(email, full_name, orgs[subdomain], role)
+            for subdomain, org in orgs.items():
+                if subdomain in tokens:
+                    org.api_url = settings.SIMULATOR_URL
+                    org.api_token = tokens[subdomain]
+                    org.save(update_fields=["api_url", "api_token"])
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
+
+    def simulator_tokens(self, wait: int) -> dict[str, str]:
+        """The simulator's API token per org slug, or {} when it is not running."""
+        url = f"{settings.SIMULATOR_URL}/sim/orgs"
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+                    return {org["slug"]: org["token"] for org in json.load(response)}
+            except (urllib.error.URLError, OSError):
+                if time.monotonic() >= deadline:
+                    self.stderr.write(f"The simulator at {url} is not answering; orgs unchanged.")
+                    return {}
+                time.sleep(1)
 
     def seed_superuser(self) -> None:
         user, _ = User.objects.get_or_create(

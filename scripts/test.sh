@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `make test`: set up what is missing, start Postgres and Redis if needed, run
+# the whole suite (browser tests included), stop what it started.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+bash scripts/setup.sh
+export STARTED_FILE="$RUN_DIR/started.test.$$"
+trap 'bash scripts/services.sh stop-started' EXIT
+bash scripts/services.sh start
+
+"$VENV/bin/pytest" "$@"

@@ -1,0 +1,54 @@
+"""Production settings: secure by default, refusing to start half-configured."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+
+from django.conf import settings
+
+ROOT = settings.BASE_DIR
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    ours = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in ours}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def production_env() -> dict[str, str]:
+    return {
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": ".tracpro.example.org",
+        "PARENT_HOST": "tracpro.example.org",
+        "DATABASE_URL": "postgres://tracpro@127.0.0.1:5433/tracpro",
+        "REDIS_URL": settings.REDIS_URL,
+    }
+
+
+@pytest.mark.slow
+def test_the_deploy_checks_pass_in_production_mode():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **production_env())
+    assert result.returncode == 0, result.stderr
+    assert "no issues (0 silenced)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "PARENT_HOST", "DATABASE_URL", "REDIS_URL"]
+)
+def test_production_mode_refuses_to_start_half_configured(missing):
+    env = production_env()
+    env[missing] = ""
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert f"{missing} must be set when DEBUG is off" in result.stderr
