@@ -130,7 +130,11 @@ WSGI_APPLICATION = "tracpro.wsgi.application"
 
 # Databases -------------------------------------------------------------------
 
-DATABASE_URL = env_str("DATABASE_URL", "postgres://tracpro@127.0.0.1:5433/tracpro" if DEBUG else "")
+# The development defaults are the private servers `make run` starts (scripts/services.sh).
+DEV_DATABASE_URL = f"postgres://tracpro@127.0.0.1:{env_str('TRACPRO_PG_PORT', '5433')}/tracpro"
+DEV_REDIS_URL = f"redis://127.0.0.1:{env_str('TRACPRO_REDIS_PORT', '6380')}/0"
+
+DATABASE_URL = env_str("DATABASE_URL", DEV_DATABASE_URL if DEBUG else "")
 if not DATABASE_URL:
     raise ImproperlyConfigured("DATABASE_URL must be set when DEBUG is off.")
 DATABASES = {
@@ -142,7 +146,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis holds the cache and the per-org task locks; the Celery broker uses the
 # next database number so that clearing the cache never drops queued tasks.
-REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6380/0" if DEBUG else "")
+REDIS_URL = env_str("REDIS_URL", DEV_REDIS_URL if DEBUG else "")
 if not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set when DEBUG is off.")
 

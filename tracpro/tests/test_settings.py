@@ -31,7 +31,7 @@ def production_env() -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": ".tracpro.example.org",
         "PARENT_HOST": "tracpro.example.org",
-        "DATABASE_URL": "postgres://tracpro@127.0.0.1:5433/tracpro",
+        "DATABASE_URL": settings.DATABASE_URL,
         "REDIS_URL": settings.REDIS_URL,
     }
 

@@ -9,13 +9,27 @@ import time
 import pytest
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 from tracpro.orgs.models import Org, SyncState, SyncStatus
 from tracpro.orgs.tasks import LOCK_KEY, OrgTaskSpec, fan_out, redis_client, run_org_task
 from tracpro.orgs.tests import probe_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def in_thread(target, *args) -> threading.Thread:
+    """Start target in a thread that closes its own database connection."""
+
+    def run():
+        try:
+            target(*args)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
 
 
 @pytest.fixture(autouse=True)
@@ -74,8 +88,7 @@ def test_other_orgs_and_kinds_are_not_blocked(acme, beta):
     def quick(org: Org, state: SyncState) -> dict:
         return {}
 
-    first = threading.Thread(target=run_org_task, args=(OrgTaskSpec("slow", slow, 60), acme.pk))
-    first.start()
+    first = in_thread(run_org_task, OrgTaskSpec("slow", slow, 60), acme.pk)
     assert entered.wait(10)
     assert run_org_task(OrgTaskSpec("slow", slow, 60), beta.pk) != "locked"
     assert run_org_task(OrgTaskSpec("quick", quick, 60), acme.pk) == "succeeded"
