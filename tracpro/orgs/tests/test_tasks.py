@@ -54,10 +54,7 @@ def test_two_concurrent_runs_for_one_org_and_kind_run_once(acme):
 
     spec = OrgTaskSpec("slow", slow, time_limit=60)
     outcome = {}
-    first = threading.Thread(
-        target=lambda: outcome.setdefault("first", run_org_task(spec, acme.pk))
-    )
-    first.start()
+    first = in_thread(lambda: outcome.setdefault("first", run_org_task(spec, acme.pk)))
     assert entered.wait(10)
     assert run_org_task(spec, acme.pk) == "locked"
     release.set()
