@@ -1,0 +1,640 @@
+"""Write endpoints (POST / DELETE) with the server's validation errors.
+
+Every handler takes `now` from its caller, so a recorded write replays to the
+same result (see sim.Simulator and --state).
+"""
+
+import re
+
+from .api import (
+    ApiError,
+    Query,
+    broadcast_json,
+    check_uuid,
+    contact_json,
+    field_json,
+    group_json,
+    label_json,
+    message_json,
+    normalize_urn,
+    start_json,
+)
+from .clock import fmt_local, parse_datetime
+from .engine import format_decimal, parse_decimal, snakify
+from .ids import label_uuid
+from .live import interrupt_contact
+from .store import (
+    Broadcast,
+    Contact,
+    ContactField,
+    FlowStart,
+    Group,
+    Label,
+    OrgStore,
+    index_remove,
+    key_of,
+)
+
+MAX_ITEMS = 100
+LANGUAGE_RE = re.compile(r"^[a-z]{3}$")
+FIELD_TYPES = ("text", "number", "datetime", "state", "district", "ward")
+NOT_FOUND = ApiError(404, {"detail": "Not found."})
+Result = tuple[int, object]
+
+
+def _body_dict(body: object) -> dict:
+    if not isinstance(body, dict):
+        kind = type(body).__name__ if body is not None else "null"
+        kind = {"list": "list", "str": "str", "int": "int"}.get(kind, kind)
+        raise ApiError(
+            400, {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]}
+        )
+    return body
+
+
+def _lookup(query: Query, names: tuple[str, ...], required: bool = False) -> tuple[str, str] | None:
+    given = [(n, query.get(n)) for n in names if query.get(n) is not None]
+    if len(given) > 1:
+        joined = ", ".join(names)
+        raise ApiError(
+            400, {"detail": f"URL can only contain one of the following parameters: {joined}"}
+        )
+    if not given:
+        if required:
+            joined = ", ".join(names)
+            raise ApiError(
+                400, {"detail": f"URL must contain one of the following parameters: {joined}"}
+            )
+        return None
+    return given[0]
+
+
+def _list(errors: dict, data: dict, name: str) -> list | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        errors[name] = [f'Expected a list of items but got type "{type(value).__name__}".']
+        return None
+    if len(value) > MAX_ITEMS:
+        errors[name] = [f"This field can only contain up to {MAX_ITEMS} items."]
+        return None
+    return value
+
+
+# -- contacts -------------------------------------------------------------------------------------
+
+
+def _contact_by(store: OrgStore, lookup: tuple[str, str]) -> Contact | None:
+    name, value = lookup
+    if name == "uuid":
+        contact = store.contact_by_uuid(check_uuid("uuid", value))
+    else:
+        normalized = normalize_urn(value)
+        owner = store.urn_owner.get(normalized) if normalized else None
+        contact = store.contact(owner) if owner else None
+    return None if contact is None or contact.deleted else contact
+
+
+def _field_value(field: ContactField, value: object, tz_offset: int) -> str | None:
+    if value is None or value == "":
+        return None
+    text = value if isinstance(value, str) else str(value)
+    if field.type == "number":
+        number = parse_decimal(text)
+        return format_decimal(number) if number is not None else None
+    if field.type == "datetime":
+        stamp = parse_datetime(text)
+        return fmt_local(stamp, tz_offset) if stamp is not None else None
+    return text.strip() or None
+
+
+def _validate_contact(store: OrgStore, data: dict, instance: Contact | None, urn_in_url: bool):
+    errors: dict = {}
+    clean: dict = {}
+    if "name" in data:
+        name = data["name"]
+        if name is not None and not isinstance(name, str):
+            errors["name"] = ["Not a valid string."]
+        elif name is not None and len(name) > 64:
+            errors["name"] = ["Ensure this field has no more than 64 characters."]
+        else:
+            clean["name"] = name.strip() if isinstance(name, str) else None
+    if "language" in data:
+        language = data["language"]
+        if language is not None and (
+            not isinstance(language, str) or not LANGUAGE_RE.match(language)
+        ):
+            errors["language"] = ["Not a valid ISO639-3 language code."]
+        else:
+            clean["language"] = language
+    urns = _list(errors, data, "urns")
+    if urns is not None:
+        if urn_in_url:
+            errors["urns"] = ["Field not allowed when using URN in URL"]
+        else:
+            _validate_urns(store, urns, instance, errors, clean)
+    if "fields" in data:
+        _validate_fields(store, data["fields"], errors, clean)
+    groups = _list(errors, data, "groups")
+    if groups is not None:
+        _validate_groups(store, groups, errors, clean)
+    if errors:
+        raise ApiError(400, errors)
+    return clean
+
+
+def _validate_urns(store: OrgStore, urns: list, instance, errors: dict, clean: dict) -> None:
+    bad: dict[str, list[str]] = {}
+    normalized = []
+    for i, urn in enumerate(urns):
+        value = normalize_urn(urn) if isinstance(urn, str) else None
+        if value is None:
+            bad[str(i)] = [f"Invalid URN: {urn}. Ensure phone numbers contain country codes."]
+        else:
+            normalized.append(value)
+    if bad:
+        errors["urns"] = bad
+        return
+    for value in normalized:
+        owner = store.urn_owner.get(value)
+        if owner is not None and (instance is None or owner != instance.id):
+            errors["urns"] = ["URN is in use by another contact."]
+            return
+    clean["urns"] = list(dict.fromkeys(normalized))
+
+
+def _validate_fields(store: OrgStore, fields: object, errors: dict, clean: dict) -> None:
+    if not isinstance(fields, dict):
+        errors["fields"] = [
+            f'Expected a dictionary of items but got type "{type(fields).__name__}".'
+        ]
+        return
+    known = {f.key: f for f in store.fields}
+    values = {}
+    for key, value in fields.items():
+        if key not in known:
+            errors["fields"] = [f"Invalid contact field key: {key}"]
+            return
+        if value is not None and not isinstance(value, str | int | float):
+            errors["fields"] = [f"Invalid value for field {key}"]
+            return
+        values[key] = _field_value(known[key], value, store.org.tz_offset)
+    clean["fields"] = values
+
+
+def _validate_groups(store: OrgStore, refs: list, errors: dict, clean: dict) -> None:
+    found = set()
+    for ref in refs:
+        group = store.group_by_ref(str(ref))
+        if group is None:
+            errors["groups"] = [f"No such object: {ref}"]
+            return
+        if group.query is not None or group.system:
+            errors["groups"] = [f"Contact group must not be query based: {group.name}"]
+            return
+        found.add(group.idx)
+    clean["groups"] = found
+
+
+def _apply_contact(store: OrgStore, contact: Contact, clean: dict) -> None:
+    if "name" in clean:
+        contact.name = clean["name"]
+    if "language" in clean:
+        contact.language = clean["language"]
+    if "urns" in clean:
+        for urn in contact.urns:
+            store.urn_owner.pop(urn, None)
+        contact.urns = clean["urns"]
+        for urn in contact.urns:
+            store.urn_owner[urn] = contact.id
+    for key, value in clean.get("fields", {}).items():
+        if value is None:
+            contact.fields.pop(key, None)
+        else:
+            contact.fields[key] = value
+    if "groups" in clean:
+        store.set_groups(contact, clean["groups"])
+
+
+def post_contacts(store: OrgStore, query: Query, body: object, now: int) -> Result:
+    data = _body_dict(body)
+    lookup = _lookup(query, ("urn", "uuid"))
+    instance = _contact_by(store, lookup) if lookup else None
+    if lookup and lookup[0] == "uuid" and instance is None:
+        raise NOT_FOUND
+    urn_in_url = lookup is not None and lookup[0] == "urn"
+    if urn_in_url and instance is None and normalize_urn(lookup[1]) is None:
+        raise ApiError(400, {"urn": [f"Invalid URN: {lookup[1]}"]})
+    clean = _validate_contact(store, data, instance, urn_in_url)
+    if instance is None:
+        if urn_in_url:
+            clean["urns"] = [normalize_urn(lookup[1])]
+        contact = Contact(len(store.contacts) + 1, "", now)
+        contact.uuid = store.contact_uuids.make(contact.id)
+        store.contacts.append(contact)
+        _apply_contact(store, contact, clean)
+        store.index_contact(contact)
+        store.version += 1
+        return 201, contact_json(store, contact)
+    _apply_contact(store, instance, clean)
+    store.touch_contact(instance, now)
+    return 200, contact_json(store, instance)
+
+
+def release_contact(store: OrgStore, contact: Contact, now: int) -> None:
+    """Delete a contact: its URNs, groups, values and runs go; a tombstone stays."""
+    runs = store.runs
+    for row in range(len(runs)):
+        if runs.contact[row] == contact.id and not runs.deleted[row]:
+            store.remove_run(row + 1)
+    for urn in contact.urns:
+        store.urn_owner.pop(urn, None)
+    store.set_groups(contact, set())
+    index_remove(store.contact_keys, key_of(contact.modified, contact.id))
+    contact.deleted = True
+    contact.name = contact.language = None
+    contact.urns, contact.fields = [], {}
+    contact.status = "active"
+    contact.modified = max(now, contact.modified)
+    contact.ref = contact.ref_json = None
+    store.index_contact(contact)
+    store.version += 1
+
+
+def delete_contacts(store: OrgStore, query: Query, body: object, now: int) -> Result:
+    lookup = _lookup(query, ("urn", "uuid"), required=True)
+    contact = _contact_by(store, lookup)
+    if contact is None:
+        raise NOT_FOUND
+    release_contact(store, contact, now)
+    return 204, None
+
+
+CONTACT_ACTIONS = ("add", "remove", "block", "unblock", "interrupt", "archive_messages", "delete")
+
+
+def post_contact_actions(store: OrgStore, query: Query, body: object, now: int) -> Result:
+    data = _body_dict(body)
+    errors: dict = {}
+    refs = _list(errors, data, "contacts")
+    if refs is None and "contacts" not in errors:
+        errors["contacts"] = ["This field is required."]
+    action = data.get("action")
+    if action not in CONTACT_ACTIONS:
+        errors["action"] = [f'"{action}" is not a valid choice.']
+    contacts = []
+    for ref in refs or []:
+        ref = str(ref)
+        contact = (
+            _contact_by(store, ("urn", ref) if ":" in ref else ("uuid", ref))
+            if (":" in ref or _looks_like_uuid(ref))
+            else None
+        )
+        if contact is None:
+            errors["contacts"] = [f"No such object: {ref}"]
+            break
+        contacts.append(contact)
+    group = None
+    if action in ("add", "remove"):
+        group = store.group_by_ref(str(data.get("group") or ""))
+        if not data.get("group"):
+            errors["group"] = [f'For action "{action}" you should also specify a group']
+        elif group is None:
+            errors["group"] = [f"No such object: {data.get('group')}"]
+        elif group.query is not None or group.system:
+            errors["group"] = [f"Contact group must not be query based: {group.name}"]
+    if errors:
+        raise ApiError(400, errors)
+    for contact in contacts:
+        _contact_action(store, contact, action, group, now)
+    return 204, None
+
+
+def _looks_like_uuid(value: str) -> bool:
+    try:
+        check_uuid("contacts", value)
+    except ApiError:
+        return False
+    return True
+
+
+def _contact_action(store: OrgStore, contact: Contact, action: str, group, now: int) -> None:
+    if action == "delete":
+        release_contact(store, contact, now)
+        return
+    if action == "archive_messages":
+        for msg in store.messages:
+            if msg.contact == contact.id and msg.direction == "in" and msg.visibility == "visible":
+                store.update_message(msg, visibility="archived", modified=now)
+        return
+    if action == "interrupt":
+        interrupt_contact(store, contact.id, now)
+        return
+    if action == "add":
+        store.set_groups(contact, contact.groups | {group.idx})
+    elif action == "remove":
+        store.set_groups(contact, contact.groups - {group.idx})
+    elif action == "block":
+        contact.status = "blocked"
+        store.set_groups(contact, set())
+        interrupt_contact(store, contact.id, now)
+    elif action == "unblock":
+        contact.status = "active"
+    store.touch_contact(contact, now)
+
+
+# -- flow starts, broadcasts, messages ------------------------------------------------------------
+
+
+def _recipients(store: OrgStore, data: dict, errors: dict) -> tuple[list, list, list]:
+    groups, contacts, urns = [], [], []
+    for ref in _list(errors, data, "groups") or []:
+        group = store.group_by_ref(str(ref))
+        if group is None:
+            errors["groups"] = [f"No such object: {ref}"]
+            break
+        groups.append(group.idx)
+    for ref in _list(errors, data, "contacts") or []:
+        contact = store.contact_by_uuid(str(ref)) if _looks_like_uuid(str(ref)) else None
+        if contact is None or contact.deleted:
+            errors["contacts"] = [f"No such object: {ref}"]
+            break
+        contacts.append(contact.id)
+    for i, ref in enumerate(_list(errors, data, "urns") or []):
+        urn = normalize_urn(ref) if isinstance(ref, str) else None
+        if urn is None:
+            errors["urns"] = {
+                str(i): [f"Invalid URN: {ref}. Ensure phone numbers contain country codes."]
+            }
+            break
+        urns.append(urn)
+    if not errors and not (groups or contacts or urns):
+        errors["non_field_errors"] = ["Must specify at least one group, contact or URN"]
+    return groups, contacts, urns
+
+
+def post_flow_starts(store: OrgStore, query: Query, body: object, now: int) -> Result:
+    data = _body_dict(body)
+    errors: dict = {}
+    flow_ref = data.get("flow")
+    flow = store.flow_by_uuid(str(flow_ref)) if flow_ref else None
+    if not flow_ref:
+        errors["flow"] = ["This field is required."]
+    elif flow is None or flow.archived:
+        errors["flow"] = [f"No such object: {flow_ref}"]
+    groups, contacts, urns = _recipients(store, data, errors)
+    params = data.get("params", data.get("extra"))
+    if params is not None and not isinstance(params, dict):
+        errors["params"] = ["Must be a valid JSON object"]
+    if errors:
+        raise ApiError(400, errors)
+    ident = len(store.starts) + 1
+    start = FlowStart(
+        id=ident,
+        uuid=label_uuid(store.seed, store.org.slug, "start", ident),
+        flow=flow.idx,
+        created=now,
+        modified=now,
+        groups=groups,
+        contacts=contacts,
+        urns=urns,
+        status="pending",
+        restart_participants=_flag(data.get("restart_participants"), True),
+        exclude_active=_flag(data.get("exclude_active"), False),
+        params=params,
+        total=-1,
+        started=0,
+    )
+    store.starts.append(start)
+    store.version += 1
+    return 201, start_json(store, start)
+
+
+def _flag(value: object, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool | int):
+        return bool(value)
+    return str(value).lower() in ("true", "1", "yes", "y")
+
+
+def post_broadcasts(store: OrgStore, query: Query, body: object, now: int) -> Result:
+    data = _body_dict(body)
+    errors: dict = {}
+    text = data.get("text")
+    base = data.get("base_language") or store.org.languages[0]
+    if isinstance(text, str) and text.strip():
+        texts = {base: text}
+    elif isinstance(text, dict) and text and all(isinstance(v, str) for v in text.values()):
+        texts = dict(text)
+    else:
+        texts = {}
+        errors["text"] = ["This field is required."]
+    groups, contacts, urns = _recipients(store, data, errors)
+    if errors:
+        raise ApiError(400, errors)
+    ident = len(store.broadcasts) + 1
+    bcast = Broadcast(
+        id=ident,
+        uuid=label_uuid(store.seed, store.org.slug, "broadcast", ident),
+        text=texts,
+        created=now,
+        urns=urns,
+        contacts=contacts,
+        groups=groups,
+        status="pending",
+        base_language=base if base in texts else next(iter(texts)),
+        total=-1,
+    )
+    store.broadcasts.append(bcast)
+    response = broadcast_json(store, bcast)
+    _send_broadcast(store, bcast, now)
+    return 201, response
+
+
+def _send_broadcast(store: OrgStore, bcast: Broadcast, now: int) -> None:
+    ids = set(bcast.contacts)
+    for idx in bcast.groups:
+        group = store.groups[idx]
+        ids.update(
+            group.members
+            if group.query is None
+            else (c.id for c in store.contacts if not c.deleted and group.matches(c))
+        )
+    ids.update(store.urn_owner[u] for u in bcast.urns if u in store.urn_owner)
+    sent = 0
+    for ident in sorted(ids):
+        contact = store.contact(ident)
+        if contact is None or contact.deleted or contact.status != "active" or not contact.urns:
+            continue
+        text = bcast.text.get(contact.language or "", bcast.text[bcast.base_language])
+        msg = store.next_message(contact, "out", text, now)
+        msg.status, msg.sent, msg.broadcast = "wired", now, bcast.id
+        store.add_message(msg)
+        sent += 1
+    bcast.status, bcast.total = "completed", sent
+
+
+def post_messages(store: OrgStore, query: Query, body: object, now: int) -> Result:
+    data = _body_dict(body)
+    errors: dict = {}
+    ref = data.get("contact")
+    contact = store.contact_by_uuid(str(ref)) if ref and _looks_like_uuid(str(ref)) else None
+    if not ref:
+        errors["contact"] = ["This field is required."]
+    elif contact is None or contact.deleted:
+        errors["contact"] = [f"No such object: {ref}"]
+    text = data.get("text") or ""
+    attachments = data.get("attachments") or []
+    if not isinstance(text, str) or (not text and not attachments):
+        errors["non_field_errors"] = ["Must provide either text or attachments."]
+    if errors:
+        raise ApiError(400, errors)
+    msg = store.next_message(contact, "out", text, now)
+    msg.status = "queued"
+    store.add_message(msg)
+    return 201, message_json(store, msg)
+
+
+# -- groups, labels, fields -----------------------------------------------------------------------
+
+
+def _name(data: dict, taken: list[str], errors: dict) -> str | None:
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors["name"] = ["This field is required."]
+        return None
+    if len(name) > 64:
+        errors["name"] = ["Ensure this field has no more than 64 characters."]
+        return None
+    if name.strip().lower() in (t.lower() for t in taken):
+        errors["name"] = ["This field must be unique."]
+        return None
+    return name.strip()
+
+
+def post_groups(store: OrgStore, query: Query, body: object, now: int) -> Result:
+    data = _body_dict(body)
+    lookup = _lookup(query, ("uuid",))
+    group = None
+    if lookup:
+        group = next((g for g in store.groups if g.uuid == check_uuid("uuid", lookup[1])), None)
+        if group is None:
+            raise NOT_FOUND
+        if group.system:
+            raise ApiError(403, {"detail": "Cannot modify system object."})
+    errors: dict = {}
+    name = _name(data, [g.name for g in store.groups if g is not group], errors)
+    if errors:
+        raise ApiError(400, errors)
+    if group is not None:
+        group.name = name
+        store.version += 1
+        return 200, group_json(store, group)
+    uuid = label_uuid(store.seed, store.org.slug, "group", name, now)
+    group = Group(len(store.groups), uuid, name, now)
+    group.kind = "custom"
+    store.groups.append(group)
+    store.version += 1
+    return 201, group_json(store, group)
+
+
+def delete_groups(store: OrgStore, query: Query, body: object, now: int) -> Result:
+    lookup = _lookup(query, ("uuid",), required=True)
+    group = next((g for g in store.groups if g.uuid == check_uuid("uuid", lookup[1])), None)
+    if group is None:
+        raise NOT_FOUND
+    if group.system:
+        raise ApiError(403, {"detail": "Cannot modify system object."})
+    for ident in list(group.members):
+        contact = store.contact(ident)
+        store.set_groups(contact, contact.groups - {group.idx})
+        store.touch_contact(contact, now)
+    group.name, group.query, group.system, group.kind = group.name, None, False, "deleted"
+    store.groups = [g for g in store.groups if g is not group]
+    for i, g in enumerate(store.groups):
+        if g.idx != i:
+            _renumber_group(store, g, i)
+    store.version += 1
+    return 204, None
+
+
+def _renumber_group(store: OrgStore, group: Group, new_idx: int) -> None:
+    old = group.idx
+    for ident in group.members:
+        contact = store.contact(ident)
+        contact.groups = (contact.groups - {old}) | {new_idx}
+    for start in store.starts:
+        start.groups = [new_idx if g == old else g for g in start.groups]
+    for bcast in store.broadcasts:
+        bcast.groups = [new_idx if g == old else g for g in bcast.groups]
+    group.idx = new_idx
+
+
+def post_labels(store: OrgStore, query: Query, body: object, now: int) -> Result:
+    data = _body_dict(body)
+    lookup = _lookup(query, ("uuid",))
+    label = None
+    if lookup:
+        label = next((lb for lb in store.labels if lb.uuid == check_uuid("uuid", lookup[1])), None)
+        if label is None:
+            raise NOT_FOUND
+    errors: dict = {}
+    name = _name(data, [lb.name for lb in store.labels if lb is not label], errors)
+    if errors:
+        raise ApiError(400, errors)
+    if label is not None:
+        label.name = name
+        return 200, label_json(store, label)
+    uuid = label_uuid(store.seed, store.org.slug, "label", name, now)
+    label = Label(len(store.labels), uuid, name, now)
+    store.labels.append(label)
+    store.version += 1
+    return 201, label_json(store, label)
+
+
+def delete_labels(store: OrgStore, query: Query, body: object, now: int) -> Result:
+    lookup = _lookup(query, ("uuid",), required=True)
+    label = next((lb for lb in store.labels if lb.uuid == check_uuid("uuid", lookup[1])), None)
+    if label is None:
+        raise NOT_FOUND
+    label.name = ""
+    for msg in store.messages:
+        if label.idx in msg.labels:
+            msg.labels = tuple(i for i in msg.labels if i != label.idx)
+    store.labels = [lb for lb in store.labels if lb is not label]
+    remap = {lb.idx: i for i, lb in enumerate(store.labels)}
+    for msg in store.messages:
+        if msg.labels:
+            msg.labels = tuple(remap[i] for i in msg.labels)
+    for i, lb in enumerate(store.labels):
+        lb.idx = i
+    store.version += 1
+    return 204, None
+
+
+def post_fields(store: OrgStore, query: Query, body: object, now: int) -> Result:
+    data = _body_dict(body)
+    lookup = _lookup(query, ("key",))
+    field = None
+    if lookup:
+        field = next((f for f in store.fields if f.key == lookup[1]), None)
+        if field is None:
+            raise NOT_FOUND
+    errors: dict = {}
+    name = _name(data, [f.name for f in store.fields if f is not field], errors)
+    field_type = data.get("type")
+    if field_type not in FIELD_TYPES:
+        errors["type"] = [f'"{field_type}" is not a valid choice.']
+    if errors:
+        raise ApiError(400, errors)
+    if field is not None:
+        field.name, field.type = name, field_type
+        return 200, field_json(store, field)
+    field = ContactField(snakify(name), name, field_type, now)
+    if any(f.key == field.key for f in store.fields):
+        raise ApiError(400, {"name": ["This field must be unique."]})
+    store.fields.append(field)
+    store.version += 1
+    return 201, field_json(store, field)
