@@ -34,6 +34,7 @@ from .store import (
 )
 
 WINDOW_DAYS = 90
+KEYWORD_DAYS = 4  # reporting days per poll on which runs arrive without a start
 HOUR_US = 3600 * US
 Answers = list[list[str | None]]  # one list of inputs per wait, in order
 
@@ -339,23 +340,26 @@ class _RunPlan:
         self.rows.append((created, flow.idx, contact.id, start, inputs))
 
     def _repeats(self, count: int) -> None:
-        """The same contact answering the same poll twice on one day (a keyword re-trigger)."""
+        """The same contact answering a start twice on one day (the start was resent)."""
         if not self.rows:
             return
         for _ in range(count):
-            created, flow, contact, _start, _inputs = self.rng.choice(self.rows)
+            created, flow, contact, start, _inputs = self.rng.choice(self.rows)
             at = created + self.rng.randint(HOUR_US, 6 * HOUR_US)
             if at < self.b.anchor:
-                self._plan(self.store.flows[flow], self.store.contacts[contact - 1], -1, at)
+                self._plan(self.store.flows[flow], self.store.contacts[contact - 1], start, at)
 
     def _keywords(self, polls: list[Flow], count: int) -> None:
+        """Runs without a start: reporters texting a poll's keyword, which happens on a
+        few reporting days per poll rather than every day."""
         active = [c for c in self.store.contacts if c.groups]
         if not active:
             return
+        days = {flow.idx: self.rng.sample(range(1, WINDOW_DAYS), KEYWORD_DAYS) for flow in polls}
         for _ in range(max(count, 0)):
             flow = self.rng.choice(polls)
             contact = self.rng.choice(active)
-            day = self.rng.randint(1, WINDOW_DAYS)
+            day = self.rng.choice(days[flow.idx])
             at = self.b.anchor - day * DAY_US + self.rng.randint(4 * HOUR_US, 15 * HOUR_US)
             at += self.rng.randint(0, US)
             if at > contact.created:
