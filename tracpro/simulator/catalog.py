@@ -14,6 +14,7 @@ class District:
     parity: float  # girls per boy
     absent: int  # typical absent pupils
     books: tuple[float, float, float]  # enough / some / none
+    divisions: tuple[str, ...] = ()  # sub-district groups (a third level of regions)
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,16 @@ EDU = OrgSpec(
     name="Uganda Education Monitoring",
     languages=("eng", "fra", "ara"),
     districts=(
-        District("Kampala", "Central", 0.86, 420, 1.03, 18, (0.55, 0.35, 0.10)),
+        District(
+            "Kampala",
+            "Central",
+            0.86,
+            420,
+            1.03,
+            18,
+            (0.55, 0.35, 0.10),
+            divisions=("Kampala Central", "Kawempe", "Makindye", "Nakawa", "Rubaga"),
+        ),
         District("Wakiso", "Central", 0.74, 380, 1.01, 22, (0.45, 0.40, 0.15)),
         District("Mukono", "Central", 0.62, 300, 0.98, 25, (0.40, 0.40, 0.20)),
         District("Gulu", "Northern", 0.46, 260, 0.86, 38, (0.20, 0.45, 0.35)),

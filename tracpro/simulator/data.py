@@ -79,6 +79,7 @@ class _Builder:
         self.store.bulk = True
         self.uid = lambda *parts: label_uuid(seed, spec.slug, *parts)
         self.district_groups: dict[str, int] = {}
+        self.division_groups: dict[str, list[int]] = {}  # district -> its division groups
         self.region_groups: dict[str, int] = {}
         self.reporter_groups: dict[str, int] = {}
 
@@ -103,6 +104,9 @@ class _Builder:
             for district in self.spec.districts:
                 if district.region == region:
                     self.district_groups[district.name] = self._group(district.name, "district")
+                    self.division_groups[district.name] = [
+                        self._group(name, "division") for name in district.divisions
+                    ]
         for name in self.spec.reporters:
             self.reporter_groups[name] = self._group(name, "reporter")
         self._group("Female Reporters", "smart", query='gender = "female"')
@@ -201,6 +205,9 @@ class _Builder:
         roll = rng.random()
         if roll < 0.90:
             groups.add(self.district_groups[district.name])
+            divisions = self.division_groups[district.name]
+            if divisions and rng.random() < 0.8:
+                groups.add(rng.choice(divisions))
         elif roll < 0.96:
             groups.add(self.region_groups[district.region])
         reporters = list(self.reporter_groups.values())

@@ -109,6 +109,16 @@ def test_it_lists_region_reporter_smart_and_system_groups(client):
     assert one.uuid == groups["Kampala"].uuid
 
 
+def test_kampala_contacts_are_also_in_its_division_groups(client):
+    divisions = {"Kampala Central", "Kawempe", "Makindye", "Nakawa", "Rubaga"}
+    groups = {g.name: g for g in client.get_groups().all()}
+    assert divisions <= set(groups)
+    in_kampala = {c.uuid for c in client.get_contacts(group="Kampala").all()}
+    in_divisions = {c.uuid for name in divisions for c in client.get_contacts(group=name).all()}
+    assert in_divisions and in_divisions <= in_kampala
+    assert len(in_divisions) < len(in_kampala)
+
+
 def test_it_lists_fields_with_types(client, raw):
     fields = {f.key: f.type for f in client.get_fields().all()}
     assert fields["head_count"] == "number" and fields["enrolled_on"] == "datetime"
