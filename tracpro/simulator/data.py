@@ -363,11 +363,13 @@ class _RunPlan:
         if not active:
             return
         days = {flow.idx: self.rng.sample(range(1, WINDOW_DAYS), KEYWORD_DAYS) for flow in polls}
+        # 05:00-12:00 UTC: office hours on one calendar day in East Africa
+        midnight = self.b.anchor - self.b.anchor % DAY_US
         for _ in range(max(count, 0)):
             flow = self.rng.choice(polls)
             contact = self.rng.choice(active)
             day = self.rng.choice(days[flow.idx])
-            at = self.b.anchor - day * DAY_US + self.rng.randint(4 * HOUR_US, 15 * HOUR_US)
+            at = midnight - day * DAY_US + self.rng.randint(5 * HOUR_US, 12 * HOUR_US)
             at += self.rng.randint(0, US)
             if at > contact.created:
                 self._plan(flow, contact, -1, at)
