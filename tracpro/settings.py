@@ -182,6 +182,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracpro.accounts.tasks.clear_expired_sessions",
         "schedule": 24 * 60 * 60,
     },
+    # The RapidPro mirror (docs/sync.md): seconds between syncs of each kind.
+    **{
+        f"sync-{kind}": {
+            "task": "tracpro.orgs.tasks.fan_out",
+            "schedule": env_int(f"SYNC_{kind.upper()}_EVERY", seconds),
+            "args": [kind],
+            # A fan-out that waited longer than its interval is superseded by the next.
+            "options": {"expires": env_int(f"SYNC_{kind.upper()}_EVERY", seconds)},
+        }
+        for kind, seconds in (
+            ("runs", 2 * 60),
+            ("inbox", 5 * 60),
+            ("contacts", 10 * 60),
+            ("flows", 60 * 60),
+            ("fields", 60 * 60),
+            ("groups", 60 * 60),
+            ("boundaries", 24 * 60 * 60),
+        )
+    },
 }
 
 # Auth ------------------------------------------------------------------------

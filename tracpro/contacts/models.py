@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.http import HttpRequest
@@ -7,6 +8,26 @@ from django.utils.translation import gettext_lazy as _
 
 from tracpro.groups.scope import get_scope
 from tracpro.orgs.models import Org, OrgScopedQuerySet
+
+# The field used as the facility code when an admin has not chosen one.
+DEFAULT_FACILITY_CODE_KEY = "facility_code"
+
+
+class DataFieldQuerySet(OrgScopedQuerySet):
+    def facility_code(self, org: Org) -> "DataField | None":
+        """The org's facility-code field: the one an admin chose, else `facility_code`."""
+        fields = self.for_org(org).active()
+        chosen = fields.filter(is_facility_code=True).first()
+        return chosen or fields.filter(key=DEFAULT_FACILITY_CODE_KEY).first()
+
+    def shown_on_contacts(self, org: Org) -> list["DataField"]:
+        """The fields a contact page and form show: the facility code first, then the
+        fields admins made visible."""
+        facility = self.facility_code(org)
+        visible = self.for_org(org).active().filter(is_visible=True)
+        if facility is not None:
+            visible = visible.exclude(pk=facility.pk)
+        return [facility, *visible] if facility else list(visible)
 
 
 class DataField(models.Model):
@@ -32,15 +53,25 @@ class DataField(models.Model):
         help_text=_("Show this field on contacts and offer it as a chart filter."),
     )
     is_active = models.BooleanField(default=True, help_text="False once RapidPro no longer has it.")
+    is_facility_code = models.BooleanField(
+        _("facility code"),
+        default=False,
+        help_text=_("This field holds the contact's facility code."),
+    )
 
-    objects = OrgScopedQuerySet.as_manager()
+    objects = DataFieldQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("contact field")
         verbose_name_plural = _("contact fields")
         ordering = ["label"]
         constraints = [
-            models.UniqueConstraint(fields=["org", "key"], name="contacts_datafield_unique_key")
+            models.UniqueConstraint(fields=["org", "key"], name="contacts_datafield_unique_key"),
+            models.UniqueConstraint(
+                fields=["org"],
+                condition=models.Q(is_facility_code=True),
+                name="contacts_datafield_one_facility_code",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -103,11 +134,18 @@ class Contact(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     remote_modified_on = models.DateTimeField(null=True, blank=True)
+    # The uuids of every RapidPro group the contact is in, as last synced: the sync
+    # recomputes region, reporter groups and is_active from them when admins change
+    # which groups TracPro follows, without asking RapidPro again.
+    group_uuids = ArrayField(models.CharField(max_length=36), default=list, blank=True)
 
     push_status = models.CharField(
         max_length=16, choices=PushStatus.choices, default=PushStatus.SYNCED
     )
     push_error = models.TextField(blank=True)
+    # Set while a create sent to RapidPro has no known outcome (a timeout, a 5xx):
+    # the next attempt first looks the URN up, so a retry never creates a twin.
+    create_sent_on = models.DateTimeField(null=True, blank=True)
 
     created_on = models.DateTimeField(default=timezone.now, editable=False)
     modified_on = models.DateTimeField(auto_now=True)

@@ -1,6 +1,6 @@
 from collections.abc import Iterable
 
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from tracpro.orgs.models import Org, OrgScopedQuerySet
@@ -83,6 +83,26 @@ class RegionQuerySet(OrgScopedQuerySet):
                 stack.extend(children.get(pk, ()))
         return frozenset(found)
 
+    def in_tree_order(self, org: Org) -> list["Region"]:
+        """The org's active regions depth-first (siblings by name), each with a
+        `depth`. A region whose parent is inactive is shown as a top-level one."""
+        regions = list(self.filter(org=org, is_active=True).order_by("name", "pk"))
+        ids = {region.pk for region in regions}
+        children: dict[int | None, list[Region]] = {}
+        for region in regions:
+            parent_id = region.parent_id if region.parent_id in ids else None
+            children.setdefault(parent_id, []).append(region)
+        ordered: list[Region] = []
+
+        def visit(parent_id: int | None, depth: int) -> None:
+            for region in children.get(parent_id, ()):
+                region.depth = depth
+                ordered.append(region)
+                visit(region.pk, depth + 1)
+
+        visit(None, 0)
+        return ordered
+
 
 class Region(models.Model):
     """A RapidPro contact group chosen as a region; regions form a tree in TracPro."""
@@ -120,6 +140,34 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def subtree_ids(self) -> frozenset[int]:
+        """This region and all its active descendants."""
+        return Region.objects.tree_ids(self.org, [self.pk]) | {self.pk}
+
+    def ancestors(self) -> list["Region"]:
+        """Parent first, up to the top-level region."""
+        found: list[Region] = []
+        seen = {self.pk}
+        current = self.parent
+        while current is not None and current.pk not in seen:
+            found.append(current)
+            seen.add(current.pk)
+            current = current.parent
+        return found
+
+    def deactivate(self) -> None:
+        """Stop following this region. Its children move up to its parent, and
+        supervisors assigned to it keep their access through its children."""
+        with transaction.atomic():
+            children = list(self.children.filter(is_active=True))
+            self.children.update(parent=self.parent)
+            for membership in self.supervisor_memberships.all():
+                membership.regions.remove(self)
+                membership.regions.add(*children)
+            self.is_active = False
+            self.parent = None
+            self.save(update_fields=["is_active", "parent"])
 
 
 class ReporterGroup(models.Model):

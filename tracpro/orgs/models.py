@@ -188,6 +188,7 @@ class SyncKind(models.TextChoices):
 class SyncStatus(models.TextChoices):
     NEVER = "never", _("Never run")
     RUNNING = "running", _("Running")
+    RETRYING = "retrying", _("Waiting to retry")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
 
@@ -214,6 +215,8 @@ class SyncState(models.Model):
     counts = models.JSONField(default=dict, blank=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(null=True, blank=True)
+    # What the running sync is doing now, e.g. "Runs of Enrolment (backfill)".
+    progress_label = models.CharField(max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("sync state")

@@ -2,15 +2,22 @@
 
     @org_task(SyncKind.RUNS, time_limit=30 * 60)
     def sync_runs(org: Org, state: SyncState) -> dict[str, int]:
-        ...  # returns counts, stored on the SyncState
+        ...  # returns counts, stored on the SyncState; {"complete": False, ...}
+             # queues the task again once the lock is released
 
 Beat calls `fan_out(kind)`, which queues the kind's task once per syncable org.
 A non-blocking Redis lock per org and kind makes a second copy of the same task
 return at once instead of running twice; its TTL outlives the task's hard time
 limit, so a worker that dies holding it only delays the next run.
+
+A long task may instead ask for `heartbeat=N` seconds: its lock then lives N
+seconds past the last `heartbeat()` call the body makes, so a worker killed
+mid-task (OOM, deploy) holds the next run back for minutes, not a whole time limit.
 """
 
 import logging
+import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +25,7 @@ from dataclasses import dataclass
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from redis import Redis
+from redis.exceptions import LockError
 
 from django.conf import settings
 from django.utils import timezone
@@ -32,15 +40,23 @@ LOCK_MARGIN = 60  # seconds the lock outlives the hard time limit
 OrgTaskBody = Callable[[Org, SyncState], dict | None]
 
 
+HEARTBEAT_EVERY = 15  # seconds between lock refreshes, however often heartbeat() is called
+
+
 @dataclass(frozen=True)
 class OrgTaskSpec:
     kind: str
     body: OrgTaskBody
     time_limit: int
+    heartbeat: int | None = None  # seconds the lock lives past the last heartbeat()
 
     @property
     def lock_ttl(self) -> int:
-        return self.time_limit + LOCK_MARGIN
+        return self.heartbeat or self.time_limit + LOCK_MARGIN
+
+
+# The lock of the org task running in this thread, when it asked for heartbeats.
+_running = threading.local()
 
 
 ORG_TASKS: dict[str, Task] = {}
@@ -50,11 +66,13 @@ def redis_client() -> Redis:
     return Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
 
 
-def org_task(kind: str, *, time_limit: int = 30 * 60) -> Callable[[OrgTaskBody], Task]:
+def org_task(
+    kind: str, *, time_limit: int = 30 * 60, heartbeat: int | None = None
+) -> Callable[[OrgTaskBody], Task]:
     """Register `body` as the Celery task for `kind`, run as `task.delay(org_id)`."""
 
     def decorator(body: OrgTaskBody):
-        spec = OrgTaskSpec(kind, body, time_limit)
+        spec = OrgTaskSpec(kind, body, time_limit, heartbeat)
 
         @shared_task(
             name=f"tracpro.org_task.{kind}",
@@ -72,8 +90,12 @@ def org_task(kind: str, *, time_limit: int = 30 * 60) -> Callable[[OrgTaskBody],
     return decorator
 
 
-def run_org_task(spec: OrgTaskSpec, org_id: int) -> str:
-    """Run one org's task unless another worker holds its lock. Returns what happened."""
+def run_org_task(spec: OrgTaskSpec, org_id: int, body: OrgTaskBody | None = None) -> str:
+    """Run one org's task unless another worker holds its lock. Returns what happened.
+
+    `body` replaces the task's own body (e.g. a management command running the same
+    sync in the foreground, without a time budget).
+    """
     org = Org.objects.active().filter(pk=org_id).first()
     if org is None:
         return "skipped"
@@ -83,18 +105,26 @@ def run_org_task(spec: OrgTaskSpec, org_id: int) -> str:
     if not lock.acquire():
         logger.info("%s for org %s is already running; skipped", spec.kind, org.subdomain)
         return "locked"
+    _running.lock = lock if spec.heartbeat else None
+    _running.beaten = time.monotonic()
     try:
         state = start_state(org, spec.kind)
         try:
-            counts = spec.body(org, state)
+            counts = (body or spec.body)(org, state)
         except (Exception, SoftTimeLimitExceeded) as error:
             record_failure(state, error)
             logger.exception("%s for org %s failed", spec.kind, org.subdomain)
             return "failed"
         record_success(state, counts)
-        return "succeeded"
     finally:
+        _running.lock = None
         release(lock)
+    if counts and counts.get("complete") is False:
+        # The body stopped at its time budget with more to do (a long backfill):
+        # carry on in a fresh task, now that the lock is free.
+        ORG_TASKS[spec.kind].delay(org_id)
+        return "continued"
+    return "succeeded"
 
 
 def start_state(org: Org, kind: str) -> SyncState:
@@ -125,6 +155,18 @@ def record_failure(state: SyncState, error: BaseException) -> None:
     summary = traceback.format_exception_only(type(error), error)[-1].strip()
     state.last_error = summary[:2000]
     state.save(update_fields=["status", "finished_on", "failures", "last_error"])
+
+
+def heartbeat() -> None:
+    """The running org task is alive: keep its lock (for tasks with `heartbeat=`)."""
+    lock = getattr(_running, "lock", None)
+    if lock is None or time.monotonic() - _running.beaten < HEARTBEAT_EVERY:
+        return
+    _running.beaten = time.monotonic()
+    try:
+        lock.reacquire()
+    except LockError:
+        logger.warning("lock %s was lost: another worker may run this task too", lock.name)
 
 
 def release(lock) -> None:

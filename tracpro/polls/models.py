@@ -24,6 +24,9 @@ class Poll(models.Model):
         max_length=16, choices=FlowState.choices, default=FlowState.ACTIVE
     )
     is_active = models.BooleanField(_("selected as a poll"), default=False)
+    # How many results (questions) the flow defines, as RapidPro reports it; 0
+    # for single-message flows, None until the flows sync has seen it.
+    result_count = models.PositiveIntegerField(null=True, blank=True)
     created_on = models.DateTimeField(default=timezone.now, editable=False)
     modified_on = models.DateTimeField(auto_now=True)
 
@@ -51,6 +54,13 @@ class QuestionType(models.TextChoices):
     OPEN = "open", _("Open-ended")
 
 
+class PollChildQuerySet(models.QuerySet):
+    """Questions and poll dates belong to an org through their poll."""
+
+    def for_org(self, org: Org) -> "PollChildQuerySet":
+        return self.filter(poll__org=org)
+
+
 class Question(models.Model):
     """One result key of a flow (a wait+router or a calculated "split by expression")."""
 
@@ -61,6 +71,9 @@ class Question(models.Model):
         _("name"), max_length=255, blank=True, help_text=_("Leave blank to use RapidPro's name.")
     )
     question_type = models.CharField(_("type"), max_length=16, choices=QuestionType.choices)
+    # The type the flow implies (see tracpro.rapidpro.definitions); question_type
+    # follows it until an admin chooses another type.
+    rapidpro_type = models.CharField(max_length=16, choices=QuestionType.choices, blank=True)
     # Category names in router order, "Other" last; and the numeric tests that
     # categorise arbitrary values: [{"category", "test", "arguments"}].
     categories = models.JSONField(default=list, blank=True)
@@ -69,6 +82,8 @@ class Question(models.Model):
     order = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(_("shown"), default=True)
     is_present = models.BooleanField(default=True, help_text="False once the flow drops the key.")
+
+    objects = PollChildQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("question")
@@ -108,6 +123,8 @@ class PollRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = PollChildQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("poll date")
         verbose_name_plural = _("poll dates")
@@ -142,11 +159,15 @@ class Response(models.Model):
     Only each contact's latest response per poll date is active.
     """
 
-    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    # The composite indexes below lead with each of these keys, so the foreign
+    # keys need no index of their own (fewer indexes to maintain during a sync).
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+", db_index=False)
     run_uuid = models.CharField(max_length=36)
-    pollrun = models.ForeignKey(PollRun, on_delete=models.CASCADE, related_name="responses")
+    pollrun = models.ForeignKey(
+        PollRun, on_delete=models.CASCADE, related_name="responses", db_index=False
+    )
     contact = models.ForeignKey(
-        "contacts.Contact", on_delete=models.CASCADE, related_name="responses"
+        "contacts.Contact", on_delete=models.CASCADE, related_name="responses", db_index=False
     )
     status = models.CharField(max_length=16, choices=ResponseStatus.choices)
     created_on = models.DateTimeField()
@@ -174,8 +195,25 @@ class Response(models.Model):
 class Answer(models.Model):
     """A contact's value for one question within one response."""
 
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    # Covered by the unique (response, question) and the (question, local_date) indexes.
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="answers", db_index=False
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="answers", db_index=False
+    )
+    # The response's contact, copied here so the same-day rule finds a contact's
+    # answers of one question and day with one index lookup (polls_answer_question_day).
+    # A copy of response.contact, so no constraint of its own: checking one per answer
+    # would cost the sync a lookup per row for nothing.
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     value = models.TextField(blank=True)
     category = models.CharField(max_length=255, blank=True)
     number = models.FloatField(null=True, blank=True, help_text="The value, when it is a number.")
@@ -192,11 +230,18 @@ class Answer(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["question", "local_date"], name="polls_answer_question_day")
+            models.Index(
+                fields=["question", "local_date", "contact"], name="polls_answer_question_day"
+            )
         ]
 
     def __str__(self) -> str:
         return self.value
+
+    def save(self, *args, **kwargs) -> None:
+        if self.contact_id is None and self.response_id is not None:
+            self.contact_id = self.response.contact_id
+        super().save(*args, **kwargs)
 
 
 class AnswerRollup(models.Model):

@@ -3,13 +3,101 @@
 Unit tests patch `get_client`; integration tests point orgs at the simulator.
 """
 
+import json
+import logging
+import time
+
+import requests
+from temba_client.exceptions import (
+    TembaBadRequestError,
+    TembaConnectionError,
+    TembaHttpError,
+    TembaNoSuchObjectError,
+    TembaRateExceededError,
+    TembaTokenError,
+)
 from temba_client.v2 import TembaClient
+
+from django.conf import settings
 
 import tracpro
 from tracpro.orgs.models import Org
 
+logger = logging.getLogger(__name__)
+
 USER_AGENT = f"TracPro/{tracpro.__version__}"
+DEFAULT_TIMEOUT = 30  # seconds; settings.RAPIDPRO_TIMEOUT overrides
+RATE_LIMIT_RETRIES = 5  # as rapidpro-python does for retry_on_rate_exceed
+
+
+class TembaTimeoutError(TembaConnectionError):
+    message = "RapidPro did not answer in time"
+
+
+class TracProTembaClient(TembaClient):
+    """The official client, with a timeout on every request.
+
+    rapidpro-python calls `requests` without a timeout, so a RapidPro that stops
+    answering would hang a worker forever. This reimplements its one request
+    method with a timeout; responses map to the same exceptions as upstream.
+    """
+
+    def __init__(self, host: str, token: str, *, timeout: float, **kwargs) -> None:
+        super().__init__(host, token, **kwargs)
+        self.timeout = timeout
+
+    def _request(self, method, url, params=None, body=None, retry_on_rate_exceed=False):
+        attempts = 0
+        while True:
+            try:
+                return self._request_once(method, url, params, body)
+            except TembaRateExceededError as error:
+                attempts += 1
+                if not retry_on_rate_exceed or attempts >= RATE_LIMIT_RETRIES:
+                    raise
+                if not error.retry_after:
+                    raise
+                time.sleep(error.retry_after)
+
+    def _request_once(self, method, url, params, body):
+        kwargs = {"headers": self.headers, "verify": self.verify_ssl, "timeout": self.timeout}
+        if body:
+            kwargs["data"] = json.dumps(body)
+        if params:
+            kwargs["params"] = params
+        try:
+            response = requests.request(method, url, **kwargs)  # noqa: S113 - timeout in kwargs
+        except requests.Timeout as error:
+            raise TembaTimeoutError() from error
+        except requests.RequestException as error:  # refused, reset, or cut off mid-body
+            raise TembaConnectionError() from error
+
+        status = response.status_code
+        if status == 400:
+            try:
+                errors = response.json()
+            except ValueError:
+                errors = {"details": [response.content]}
+            raise TembaBadRequestError(errors)
+        if status == 403:
+            raise TembaTokenError()
+        if status == 404:
+            raise TembaNoSuchObjectError()
+        if status == 429:
+            retry_after = response.headers.get("retry-after")
+            raise TembaRateExceededError(int(retry_after) if retry_after else 0)
+        try:
+            response.raise_for_status()
+        except requests.HTTPError as error:
+            raise TembaHttpError(error) from error
+        # A truncated or garbled body raises ValueError (requests' JSONDecodeError).
+        return response.json() if response.content else None
 
 
 def get_client(org: Org) -> TembaClient:
-    return TembaClient(org.api_url, org.api_token, user_agent=USER_AGENT)
+    return TracProTembaClient(
+        org.api_url,
+        org.api_token,
+        user_agent=USER_AGENT,
+        timeout=getattr(settings, "RAPIDPRO_TIMEOUT", DEFAULT_TIMEOUT),
+    )

@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+"""Org host: the sync status page (admins)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from tracpro.rapidpro import views
+
+app_name = "rapidpro"
+
+urlpatterns = [
+    path("sync/", views.status, name="status"),
+    path("sync/now/", views.sync_now, name="sync_now"),
+]

@@ -1,5 +1,11 @@
-"""Root-host (superuser) pages of the sync."""
+"""Root host (superusers): every org's sync health, under /manage/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from tracpro.rapidpro.views import OrgHealthView
+
+app_name = "rapidpro"
+
+urlpatterns = [
+    path("sync/", OrgHealthView.as_view(), name="health"),
+]

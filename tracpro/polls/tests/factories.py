@@ -6,7 +6,15 @@ from django.utils import timezone
 from tracpro.contacts.models import Contact
 from tracpro.contacts.tests.factories import make_contact
 from tracpro.orgs.models import Org
-from tracpro.polls.models import Poll, PollRun, Question, QuestionType, Response, ResponseStatus
+from tracpro.polls.models import (
+    Answer,
+    Poll,
+    PollRun,
+    Question,
+    QuestionType,
+    Response,
+    ResponseStatus,
+)
 
 
 def make_poll(org: Org, name: str = "Poll", **fields) -> Poll:
@@ -58,6 +66,34 @@ def make_response(
         created_on=moment,
         updated_on=fields.pop("updated_on", moment),
         remote_modified_on=fields.pop("remote_modified_on", moment),
+        **fields,
+    )
+
+
+def make_answer(
+    response: Response,
+    question: Question,
+    value: str | float,
+    category: str = "",
+    **fields,
+) -> Answer:
+    """An answer as the sync stores it: numbers parsed, `value_to_use` set for numeric questions."""
+    text = str(value)
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    fields.setdefault("number", number)
+    if question.question_type == QuestionType.NUMERIC:
+        fields.setdefault("value_to_use", number)
+    submitted_on = fields.pop("submitted_on", response.updated_on)
+    return Answer.objects.create(
+        response=response,
+        question=question,
+        value=text,
+        category=category,
+        submitted_on=submitted_on,
+        local_date=response.org.local_date(submitted_on),
         **fields,
     )
 

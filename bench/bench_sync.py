@@ -1,0 +1,357 @@
+"""How fast is the RapidPro sync? (`make bench`, sync part)
+
+    .venv/bin/python bench/bench_sync.py            # BENCH_RUNS=200000 by default
+    BENCH_RUNS=1000000 .venv/bin/python bench/bench_sync.py
+
+Starts the simulator (its own process) with BENCH_RUNS runs and BENCH_RUNS / 10
+contacts, mirrors its edu workspace into a database of its own (BENCH_DATABASE_URL,
+default postgres://tracpro@127.0.0.1:5433/tracpro_bench, created if missing) and
+measures, as medians of BENCH_REPEAT (3) rounds:
+
+1. page:    the same TembaClient (`get_client(org)`) merely paging the runs of the
+            four selected polls;
+   sync:    the runs sync, end to end (backfill of the four polls, from empty);
+   target:  sync / page <= 1.25.
+2. ingest:  writing the pre-fetched pages through the sync's ingest (rollups included);
+   copy:    COPY of the same rows (one per run, one per answer, the columns the mirror
+            keeps) into unlogged staging tables;
+   target:  ingest / copy <= 2.0.
+3. the runs sync after BENCH_NEW (10,000) new runs, and a sync of every kind when
+   nothing changed (requests per kind; rows written, from pg_stat_user_tables).
+
+Prints a table and exits with status 1 when a target is missed.
+"""
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+RUNS = int(os.environ.get("BENCH_RUNS", 200_000))
+REPEAT = int(os.environ.get("BENCH_REPEAT", 3))
+NEW_RUNS = int(os.environ.get("BENCH_NEW", 10_000))
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://tracpro@127.0.0.1:5433/tracpro_bench"
+)
+NOW = "2025-06-02T09:30:00Z"
+TARGETS = {"sync / page": 1.25, "ingest / copy": 2.0}
+MIRROR_TABLES = (
+    "polls_poll",
+    "polls_question",
+    "polls_pollrun",
+    "polls_response",
+    "polls_answer",
+    "polls_answerrollup",
+    "polls_responserollup",
+    "contacts_contact",
+    "contacts_contact_reporter_groups",
+    "groups_remotegroup",
+    "groups_boundary",
+    "contacts_datafield",
+    "msgs_inboxmessage",
+)
+
+os.environ["DATABASE_URL"] = DATABASE_URL
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6380/6")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracpro.settings")
+os.environ.setdefault("LOG_LEVEL", "ERROR")
+
+
+def create_database() -> None:
+    import psycopg
+
+    server, _, name = DATABASE_URL.rpartition("/")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+create_database()
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from tracpro.orgs.models import Org, SyncKind, SyncState  # noqa: E402
+from tracpro.polls.models import Poll, Response  # noqa: E402
+from tracpro.rapidpro import client as rapidpro_client  # noqa: E402
+from tracpro.rapidpro.paging import Fetcher  # noqa: E402
+from tracpro.rapidpro.syncers import ORDER, run_sync  # noqa: E402
+from tracpro.rapidpro.syncers.base import SyncContext  # noqa: E402
+from tracpro.rapidpro.syncers.runs import RunsSyncer, without_path  # noqa: E402
+from tracpro.rapidpro.tests.sync_helpers import set_up_edu  # noqa: E402
+
+
+class Simulator:
+    """The simulator in its own process, so it never competes with us for the GIL."""
+
+    def __init__(self, runs: int) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "tracpro.simulator",
+            "--port",
+            "0",
+            "--no-live",
+            "--now",
+            NOW,
+            "--runs",
+            str(runs),
+            "--contacts",
+            str(max(200, runs // 10)),
+        ]
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)  # noqa: S603
+        banner = self.process.stdout.readline()
+        edu = self.process.stdout.readline()
+        self.process.stdout.readline()
+        url = re.search(r"(http://[\d.]+:\d+)/api/v2/", banner)
+        token = re.search(r"token ([0-9a-f]{40})", edu)
+        if not (url and token):
+            self.process.kill()
+            raise SystemExit(f"the simulator did not start: {banner!r}")
+        self.base_url, self.tokens = url.group(1), {"edu": token.group(1)}
+
+    def add_runs(self, count: int) -> None:
+        import requests
+
+        requests.post(f"{self.base_url}/sim/runs", json={"org": "edu", "count": count}, timeout=600)
+
+    def requests(self) -> int:
+        import requests
+
+        return requests.get(f"{self.base_url}/sim/stats", timeout=60).json()["total"]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def median_of(action: Callable[[], float]) -> float:
+    return statistics.median(action() for _ in range(REPEAT))
+
+
+def empty_runs(org: Org) -> None:
+    """Back to "no run mirrored yet" (the bench database holds this one org only)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE polls_answer, polls_response, polls_answerrollup, polls_responserollup, "
+            "polls_pollrun"
+        )
+    org.sync_streams.filter(kind=SyncKind.RUNS).delete()
+    SyncState.objects.filter(org=org, kind=SyncKind.RUNS).delete()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE polls_answer, polls_response")
+
+
+def sync(org: Org, kind: str = SyncKind.RUNS):
+    state, _ = SyncState.objects.get_or_create(org=org, kind=kind)
+    return run_sync(org, kind, state)
+
+
+def page_all(org: Org) -> list:
+    """Every page of the selected polls' runs, as the bare client reads them."""
+    client = rapidpro_client.get_client(org)
+    pages = []
+    for poll in Poll.objects.filter(org=org, is_active=True):
+        pages.extend(client.get_runs(flow=poll.flow_uuid, reverse=True).iterfetches())
+    return pages
+
+
+def prefetched_pages(org: Org) -> list[list]:
+    """The same pages, read as the sync reads them, kept in memory."""
+    fetcher = Fetcher()
+    client = rapidpro_client.get_client(org)
+    pages = []
+    for poll in Poll.objects.filter(org=org, is_active=True):
+        query = client.get_runs(flow=poll.flow_uuid, reverse=True)
+        pages.extend(page.items for page in fetcher.pages(query, trim=without_path))
+    return pages
+
+
+def ingest_all(org: Org, pages: list[list], batch_pages: int = 20) -> None:
+    state, _ = SyncState.objects.get_or_create(org=org, kind=SyncKind.RUNS)
+    syncer = RunsSyncer(SyncContext(org, state, rapidpro_client.get_client(org), Fetcher()))
+    from django.db import transaction
+
+    from tracpro.rapidpro.syncers.base import relax_durability
+
+    for start in range(0, len(pages), batch_pages):
+        items = [run for page in pages[start : start + batch_pages] for run in page]
+        syncer.prepare(items)
+        with transaction.atomic():
+            relax_durability()
+            syncer.ingest(items)
+
+
+def copy_baseline(org: Org, pages: list[list]) -> float:
+    """COPY one row per run and per answer (what the mirror keeps) into unlogged tables."""
+    syncer = RunsSyncer(
+        SyncContext(org, SyncState(org=org), rapidpro_client.get_client(org), Fetcher())
+    )
+    by_flow = syncer.by_flow
+    runs_rows, answer_rows = [], []
+    for page in pages:
+        for run in page:
+            run_row, answers = syncer.rows_for(by_flow[run.flow.uuid], run)
+            runs_rows.append(run_row)
+            answer_rows.extend(answers)
+    from tracpro.rapidpro.syncers.runs import ANSWER_COLUMNS, RUN_COLUMNS
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_runs, bench_answers")
+        for name, columns in (("bench_runs", RUN_COLUMNS), ("bench_answers", ANSWER_COLUMNS)):
+            spec = ", ".join(f"{column} {sql_type}" for column, sql_type in columns)
+            cursor.execute(f"CREATE UNLOGGED TABLE {name} ({spec})")
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for name, columns, rows in (
+            ("bench_runs", RUN_COLUMNS, runs_rows),
+            ("bench_answers", ANSWER_COLUMNS, answer_rows),
+        ):
+            names = ", ".join(column for column, _ in columns)
+            with cursor.cursor.copy(f"COPY {name} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types([sql_type for _, sql_type in columns])
+                for row in rows:
+                    copy.write_row(row)
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_runs, bench_answers")
+    return seconds
+
+
+def rows_written() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables "
+            "WHERE relname = ANY(%s)",
+            [list(MIRROR_TABLES)],
+        )
+        return cursor.fetchone()[0]
+
+
+def wait_for_statistics() -> None:
+    """pg_stat_user_tables lags up to a moment behind; let it catch up."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+    time.sleep(1)
+    connection.close()
+
+
+def main() -> int:
+    print(f"Sync benchmark: {RUNS:,} runs, medians of {REPEAT}.", flush=True)
+    call_command("migrate", verbosity=0)
+    simulator = Simulator(RUNS)
+    try:
+        Org.objects.filter(subdomain="bench").delete()
+        org = Org.objects.create(name="Bench", subdomain="bench", timezone="Africa/Kampala")
+        set_up_edu(org, simulator)
+        sync(org, SyncKind.CONTACTS)
+        results = measure(org, simulator)
+    finally:
+        simulator.stop()
+    return report(results)
+
+
+def measure(org: Org, simulator: Simulator) -> dict:
+    results: dict = {}
+    runs = sum(len(page) for page in page_all(org))  # warm the simulator's caches
+    results["runs"] = runs
+
+    results["page"] = median_of(lambda: timed(lambda: page_all(org)))
+
+    def one_sync() -> float:
+        empty_runs(org)
+        return timed(lambda: sync(org))
+
+    results["sync"] = median_of(one_sync)
+    assert Response.objects.filter(org=org).count() == runs
+
+    pages = prefetched_pages(org)
+
+    def one_ingest() -> float:
+        empty_runs(org)
+        return timed(lambda: ingest_all(org, pages))
+
+    results["ingest"] = median_of(one_ingest)
+    results["copy"] = median_of(lambda: copy_baseline(org, pages))
+
+    empty_runs(org)
+    sync(org)
+    simulator.add_runs(NEW_RUNS)
+    before = simulator.requests()
+    results["incremental"] = timed(lambda: results.__setitem__("incremental_result", sync(org)))
+    results["incremental_requests"] = simulator.requests() - before
+
+    for kind in ORDER:
+        sync(org, kind)  # everything current
+    wait_for_statistics()
+    written = rows_written()
+    per_kind = {}
+    started = time.perf_counter()
+    for kind in ORDER:
+        before = simulator.requests()
+        sync(org, kind)
+        per_kind[kind] = simulator.requests() - before
+    results["no_change"] = time.perf_counter() - started
+    wait_for_statistics()
+    results["no_change_written"] = rows_written() - written
+    results["no_change_requests"] = per_kind
+    return results
+
+
+def report(results: dict) -> int:
+    ratios = {
+        "sync / page": results["sync"] / results["page"],
+        "ingest / copy": results["ingest"] / results["copy"],
+    }
+    runs = results["runs"]
+    print()
+    print(f"{'measure':<34}{'seconds':>10}{'runs/s':>12}")
+    for label, key in (
+        ("page (TembaClient only)", "page"),
+        ("sync, end to end", "sync"),
+        ("ingest of pre-fetched pages", "ingest"),
+        ("COPY into unlogged tables", "copy"),
+    ):
+        print(f"{label:<34}{results[key]:>10.2f}{runs / results[key]:>12,.0f}")
+    incremental = results["incremental_result"]
+    print(
+        f"{'incremental (+' + format(NEW_RUNS, ',') + ' runs)':<34}{results['incremental']:>10.2f}"
+        f"{'':>12}  {incremental.counts.created:,} new, {results['incremental_requests']} requests"
+    )
+    requests = results["no_change_requests"]
+    print(
+        f"{'no change, every kind':<34}{results['no_change']:>10.2f}{'':>12}  "
+        f"{results['no_change_written']} rows written; requests: "
+        + ", ".join(f"{kind} {count}" for kind, count in requests.items())
+    )
+    print()
+    failed = False
+    for name, value in ratios.items():
+        ok = value <= TARGETS[name]
+        failed |= not ok
+        print(f"{name:<16}{value:>6.2f}  (target <= {TARGETS[name]})  {'ok' if ok else 'MISSED'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

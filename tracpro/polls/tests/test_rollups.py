@@ -1,0 +1,132 @@
+"""The rollups the sync keeps by delta equal a rebuild from the raw rows, through
+new runs, answers landing later, moved, blocked and deleted contacts, unfollowed
+regions, a changed same-day rule and a changed question type."""
+
+import pytest
+
+from django.core.management import call_command
+
+from tracpro.contacts.models import Contact
+from tracpro.contacts.tests.factories import make_contact
+from tracpro.groups.models import Region
+from tracpro.groups.tests.factories import make_region
+from tracpro.orgs.models import SameDayRule
+from tracpro.polls import rollups
+from tracpro.polls.models import Answer, AnswerRollup, Question, ResponseRollup
+from tracpro.polls.tests.factories import make_pollrun, make_question, make_response
+from tracpro.rapidpro.tests.sync_helpers import SIM_NOW, set_up_edu, sync
+from tracpro.simulator.testing import running_simulator
+
+
+def answer_rollups(org) -> dict:
+    rows = AnswerRollup.objects.filter(pollrun__poll__org=org).values_list(
+        "question_id",
+        "pollrun_id",
+        "region_id",
+        "local_date",
+        "category",
+        "count",
+        "number_count",
+        "number_sum",
+        "number_sum_sq",
+    )
+    return {row[:5]: (row[5], row[6], pytest.approx(row[7]), pytest.approx(row[8])) for row in rows}
+
+
+def response_rollups(org) -> dict:
+    rows = ResponseRollup.objects.filter(pollrun__poll__org=org).values_list(
+        "pollrun_id", "region_id", "status", "count"
+    )
+    return {row[:3]: row[3] for row in rows}
+
+
+def assert_rollups_match_a_rebuild(org) -> None:
+    incremental = answer_rollups(org), response_rollups(org)
+    assert incremental[0] and incremental[1]
+    rollups.rebuild(org)
+    assert answer_rollups(org) == incremental[0]
+    assert response_rollups(org) == incremental[1]
+    assert all(count > 0 for count in response_rollups(org).values())
+
+
+@pytest.mark.slow
+def test_it_keeps_rollups_equal_to_a_rebuild_through_a_sync_with_updates_and_deletions(acme):
+    with running_simulator(seed=11, contacts=80, runs=900, now=SIM_NOW) as simulator:
+        set_up_edu(acme, simulator)
+        assert sync(acme, "contacts", "runs") == {"contacts": "succeeded", "runs": "succeeded"}
+        assert_rollups_match_a_rebuild(acme)
+
+        client = simulator.client("edu")
+        responding = [c for c in client.get_contacts(group="Kampala").all() if c.status == "active"]
+        moved, blocked, deleted = responding[:3]
+        gulu = client.get_groups(name="Gulu").first()
+        client.update_contact(moved.uuid, groups=[gulu.uuid])
+        client.bulk_block_contacts([blocked.uuid])
+        client.delete_contact(deleted.uuid)
+        for _ in range(40):
+            simulator.tick("edu")  # answers land on waiting runs, runs time out
+        simulator.add_runs("edu", 300)
+        Region.objects.get(org=acme, name="Mukono").deactivate()
+        acme.same_day_rule = SameDayRule.SUM
+        acme.save()
+        Question.objects.filter(poll__org=acme, result_key="girls").update(
+            question_type="categorical"
+        )
+
+        assert sync(acme, "contacts", "runs") == {"contacts": "succeeded", "runs": "succeeded"}
+
+        assert Contact.objects.get(org=acme, uuid=moved.uuid).region.name == "Gulu"
+        assert not Contact.objects.get(org=acme, uuid=blocked.uuid).is_active
+        assert not Contact.objects.get(org=acme, uuid=deleted.uuid).is_active
+        assert (
+            not Answer.objects.filter(question__result_key="girls")
+            .exclude(value_to_use=None)
+            .exists()
+        )
+        assert_rollups_match_a_rebuild(acme)
+
+
+def test_it_keeps_rollups_current_when_a_contact_is_edited_in_tracpro(acme):
+    north, south = make_region(acme, "North"), make_region(acme, "South")
+    question = make_question(acme, "boys")
+    pollrun = make_pollrun(question.poll)
+    contacts = [make_contact(acme, f"Reporter {i}", region=north) for i in range(3)]
+    for number, contact in enumerate(contacts, start=5):
+        response = make_response(pollrun, contact)
+        Answer.objects.create(
+            response=response,
+            question=question,
+            value=str(number),
+            category="Other",
+            number=number,
+            value_to_use=number,
+            submitted_on=pollrun.conducted_on,
+            local_date=pollrun.local_date,
+        )
+    rollups.rebuild(acme)
+
+    moved, dropped = contacts[0], contacts[1]
+    with rollups.tracking_contacts(acme, [moved.pk, dropped.pk]):
+        moved.region = south
+        moved.save()
+        dropped.is_active = False
+        dropped.save()
+
+    by_region = {
+        key[2]: value[2] for key, value in answer_rollups(acme).items()
+    }  # region -> number_sum
+    assert by_region == {north.pk: pytest.approx(7), south.pk: pytest.approx(5)}
+    assert_rollups_match_a_rebuild(acme)
+
+
+def test_the_rebuild_command_rebuilds_one_org_or_all(acme, beta, capsys):
+    for org in (acme, beta):
+        make_response(make_pollrun(org), make_contact(org))
+    ResponseRollup.objects.all().delete()
+
+    call_command("rebuild_rollups", "acme")
+    assert response_rollups(acme) and not response_rollups(beta)
+
+    call_command("rebuild_rollups")
+    assert response_rollups(beta)
+    assert "beta: rollups rebuilt" in capsys.readouterr().out

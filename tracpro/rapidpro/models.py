@@ -1,0 +1,50 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tracpro.orgs.models import Org, SyncKind
+
+
+class SyncStream(models.Model):
+    """How far one paged RapidPro query has got, so an interrupted sync resumes.
+
+    Each kind that pulls incrementally has a main stream (name "") over everything
+    modified since its watermark (`after`). Named streams: "deleted" pulls the
+    contacts RapidPro deleted; backfills pull from the beginning, once: "flow:<uuid>"
+    a newly selected poll's runs, "group:<uuid>" a newly followed group's contacts.
+
+    A pass keeps `after` fixed, so its cursor stays valid; the cursor and
+    `high_water` are saved in the same transaction as the page they follow. When the
+    pass ends, `after` moves just past `high_water` and the cursor is cleared.
+    """
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="sync_streams")
+    kind = models.CharField(max_length=32, choices=SyncKind.choices)
+    name = models.CharField(max_length=64, blank=True)
+    after = models.DateTimeField(
+        null=True, blank=True, help_text="Everything modified before it is mirrored."
+    )
+    cursor = models.TextField(blank=True, help_text="Where the pass in progress resumes.")
+    high_water = models.DateTimeField(
+        null=True, blank=True, help_text="The newest modified_on the pass in progress has seen."
+    )
+    finished_on = models.DateTimeField(null=True, blank=True)
+    # What the mirrored rows were derived with (e.g. the same-day rule); a change
+    # makes the sync recompute them locally.
+    params = models.JSONField(default=dict, blank=True)
+    updated_on = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("sync stream")
+        verbose_name_plural = _("sync streams")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "kind", "name"], name="rapidpro_syncstream_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org} {self.kind} {self.name or 'main'}"
+
+    @property
+    def in_progress(self) -> bool:
+        return bool(self.cursor)

@@ -1,0 +1,657 @@
+"""Runs -> PollRun, Response and Answer, for the polls admins selected.
+
+- A PollRun is a date the poll was conducted: one per flow start (TracPro's or
+  RapidPro's, by the run's start uuid) and one per org-local day for runs that
+  came without a start.
+- A Response is one run: complete (it exited completed), partial (the contact
+  answered something) or empty. Only each contact's latest response per PollRun
+  is active.
+- An Answer is one result of the run whose key is a question of the poll: value,
+  category, `number` when the value is a number, and `value_to_use`, the number
+  after the org's same-day rule (per contact, question and org-local day: the
+  latest answer's number, or the sum of that day's numbers). A timed-out wait
+  ("No Response") is not an answer.
+- A run's contact not yet in the mirror gets a minimal inactive contact (uuid and
+  name from the run), so the run is kept; the contacts sync fills it in, and it
+  counts in charts once it is active.
+
+A newly selected poll's runs are pulled from the beginning ("flow:<uuid>"
+streams); after that one org-wide stream pulls every run modified since its
+watermark and keeps the runs of selected polls. A poll that is deselected and
+later selected again gets the runs it missed in between.
+
+Each batch is written with a handful of statements (staging tables filled by
+COPY, then INSERT ... SELECT ... ON CONFLICT) and keeps the rollups current in
+the same transaction. A run older than the stored one changes nothing.
+"""
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from temba_client.v2.types import Run
+
+from django.db import transaction
+
+from tracpro.contacts.models import Contact
+from tracpro.orgs.models import SyncKind
+from tracpro.polls.models import (
+    Answer,
+    Poll,
+    PollRun,
+    Question,
+    QuestionType,
+    Response,
+    ResponseStatus,
+)
+from tracpro.polls.rollups import RollupTracker
+from tracpro.rapidpro.models import SyncStream
+from tracpro.rapidpro.sql import (
+    analyze,
+    clean_text,
+    column_defaults,
+    copy_rows,
+    create_staging_table,
+    execute,
+    fetch_all,
+)
+from tracpro.rapidpro.syncers.base import Counts, Syncer, SyncResult
+from tracpro.rapidpro.syncers.flows import FlowsSyncer, backfill_name
+
+logger = logging.getLogger(__name__)
+
+RUN_COLUMNS = [
+    ("run_uuid", "text"),
+    ("poll_id", "bigint"),
+    ("start_uuid", "text"),
+    ("contact_uuid", "text"),
+    ("contact_name", "text"),
+    ("status", "text"),
+    ("created_on", "timestamptz"),
+    ("updated_on", "timestamptz"),
+    ("modified_on", "timestamptz"),
+]
+RUN_COMPUTED = [
+    ("contact_id", "bigint"),
+    ("pollrun_id", "bigint"),
+    ("response_id", "bigint"),  # of the stored version, if any, then of the written one
+    ("is_new", "boolean"),
+    ("written", "boolean"),  # the upsert stored this version
+    ("activate", "boolean"),  # a new response that becomes its contact's latest
+]
+ANSWER_COLUMNS = [
+    ("run_uuid", "text"),
+    ("question_id", "bigint"),
+    ("value", "text"),
+    ("category", "text"),
+    ("number", "double precision"),
+    ("submitted_on", "timestamptz"),
+    ("is_numeric", "boolean"),
+]
+GROUP_COLUMNS = [("contact_id", "bigint"), ("question_id", "bigint"), ("local_date", "date")]
+MIRROR_TABLES = ("polls_pollrun", "polls_response", "polls_answer", "contacts_contact")
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    pk: int
+    numeric: bool
+    categories: frozenset[str]
+
+
+class RunsSyncer(Syncer):
+    kind = SyncKind.RUNS
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.polls = list(Poll.objects.for_org(self.org).filter(is_active=True))
+        self.by_flow = {poll.flow_uuid: poll for poll in self.polls}
+        self.load_questions()
+        self.refreshed: set[int] = set()  # polls whose questions were refreshed this sync
+        self.created = 0  # responses created by this sync
+
+    def sync(self) -> None:
+        main = self.stream_from_newest("", self.client.get_runs, modified_on)
+        self.apply_value_rules(main)
+        self.forget_deselected(main)
+        # What changed first, so a long backfill never holds back the polls already mirrored.
+        finished = self.pull(
+            main,
+            lambda s: self.client.get_runs(after=s.after, reverse=True),
+            self.ingest,
+            modified_on,
+            label="Runs",
+            what="run",
+            prepare=self.prepare,
+            trim=without_path,
+        )
+        for poll in self.polls:
+            if not finished:
+                break
+            finished = self.backfill(poll)
+        self.context.result.complete = finished
+
+    def fetch_window(self, since: datetime) -> list[tuple[Poll, Counts]]:
+        """Fetch again every run of the selected polls modified since `since`
+        (`manage.py fetchruns`); a one-off pass, not resumed if interrupted.
+        Returns each poll's counts."""
+        per_poll = []
+        for poll in self.polls:
+            before = replace(self.counts)
+            window = SyncStream(
+                org=self.org, kind=self.kind, name=f"window:{poll.flow_uuid}", after=since
+            )
+            self.pull(
+                window,
+                lambda s, poll=poll: self.client.get_runs(
+                    flow=poll.flow_uuid, after=s.after, reverse=True
+                ),
+                self.ingest,
+                modified_on,
+                label=poll.display_name,
+                what="run",
+                prepare=self.prepare,
+                trim=without_path,
+            )
+            per_poll.append((poll, self.counts.minus(before)))
+        return per_poll
+
+    # Polls and their streams ------------------------------------------------------------
+
+    def load_questions(self) -> None:
+        self.questions: dict[tuple[int, str], QuestionInfo] = {}
+        rows = Question.objects.filter(poll__in=self.polls).values_list(
+            "pk", "poll_id", "result_key", "question_type", "categories"
+        )
+        for pk, poll_id, key, question_type, categories in rows:
+            numeric = question_type == QuestionType.NUMERIC
+            self.questions[(poll_id, key)] = QuestionInfo(pk, numeric, frozenset(categories or []))
+
+    def backfill(self, poll: Poll) -> bool:
+        """Pull a selected poll's runs from the beginning (or from when it was
+        deselected), oldest first, up to the newest."""
+        stream = self.stream(backfill_name(poll))
+        if stream.finished_on is not None:
+            return True
+        if "total" not in stream.params:
+            stream.params = {**stream.params, "total": self.count_runs(poll)}
+            stream.save(update_fields=["params", "updated_on"])
+        return self.pull(
+            stream,
+            lambda s: self.client.get_runs(flow=poll.flow_uuid, after=s.after, reverse=True),
+            self.ingest,
+            modified_on,
+            label=f"Runs of {poll.display_name}",
+            total=stream.params.get("total"),
+            what="run",
+            prepare=self.prepare,
+            trim=without_path,
+        )
+
+    def count_runs(self, poll: Poll) -> int | None:
+        """How many runs the flow has, for the progress bar of its backfill."""
+        flow = self.fetcher.call(self.client.get_flows(uuid=poll.flow_uuid).first)
+        if flow is None or flow.runs is None:
+            return None
+        kinds = ("active", "waiting", "completed", "interrupted", "expired", "failed")
+        return sum(getattr(flow.runs, kind) or 0 for kind in kinds)
+
+    def forget_deselected(self, main: SyncStream) -> None:
+        """A poll no longer selected stops being mirrored; remember from when, so
+        selecting it again fetches just what it missed."""
+        selected = {backfill_name(poll) for poll in self.polls}
+        streams = SyncStream.objects.filter(org=self.org, kind=self.kind, name__startswith="flow:")
+        for stream in streams.exclude(name__in=selected):
+            if stream.finished_on is None and not stream.cursor and stream.high_water is None:
+                continue  # already waiting for the poll to come back
+            if stream.finished_on is not None:
+                stream.after = main.after  # this pass of the main stream leaves it out
+            stream.cursor = ""
+            stream.high_water = None
+            stream.finished_on = None
+            stream.params = {}
+            stream.save()
+
+    def prepare(self, runs: list[Run]) -> None:
+        """Runs may carry results of a question we do not know yet (the flow was
+        edited since the last flows sync): fetch those polls' questions first."""
+        unknown = set()
+        for run in runs:
+            poll = self.by_flow.get(run.flow.uuid if run.flow else None)
+            if poll is None or poll.pk in self.refreshed:
+                continue
+            if any((poll.pk, key) not in self.questions for key in run.values or {}):
+                unknown.add(poll.pk)
+        if unknown:
+            polls = [poll for poll in self.polls if poll.pk in unknown]
+            # Its own counts: questions are not runs.
+            FlowsSyncer(replace(self.context, result=SyncResult())).refresh_questions(polls)
+            self.refreshed |= unknown
+            self.load_questions()
+
+    # Value rules --------------------------------------------------------------------
+
+    def apply_value_rules(self, main: SyncStream) -> None:
+        """Recompute value_to_use where the org's same-day rule or a question's type
+        changed since the answers were written."""
+        numeric = sorted(
+            Question.objects.filter(
+                poll__org=self.org, question_type=QuestionType.NUMERIC
+            ).values_list("pk", flat=True)
+        )
+        rule = self.org.same_day_rule
+        before = set(main.params.get("numeric_questions", []))
+        if main.params.get("same_day_rule") == rule and before == set(numeric):
+            return
+        changed = (
+            set(numeric) ^ before
+            if main.params.get("same_day_rule") == rule
+            else set(numeric) | before
+        )
+        with transaction.atomic():
+            if changed:
+                recompute_values(self.org, sorted(changed))
+            main.params = {**main.params, "same_day_rule": rule, "numeric_questions": numeric}
+            main.save(update_fields=["params", "updated_on"])
+
+    # Writing ------------------------------------------------------------------------
+
+    def ingest(self, runs: list[Run]) -> Counts:
+        counts = Counts()
+        latest: dict[str, tuple[Poll, Run]] = {}
+        for run in runs:
+            poll = self.by_flow.get(run.flow.uuid if run.flow else None)
+            if poll is None:
+                counts.skipped += 1  # not a selected poll
+                continue
+            if not (
+                run.uuid and run.contact and run.contact.uuid and run.created_on and run.modified_on
+            ):
+                logger.warning(
+                    "org %s: skipped run %s without contact or dates", self.org.subdomain, run.uuid
+                )
+                counts.failed += 1
+                continue
+            known = latest.get(run.uuid)
+            if known is not None:
+                counts.skipped += 1
+                if known[1].modified_on >= run.modified_on:
+                    continue
+            latest[run.uuid] = (poll, run)
+        if not latest:
+            return counts
+        run_rows, answer_rows = [], []
+        for poll, run in latest.values():
+            run_row, answers = self.rows_for(poll, run)
+            run_rows.append(run_row)
+            answer_rows.extend(answers)
+        written = RunWriter(self.org).write(run_rows, answer_rows)
+        written.skipped += counts.skipped
+        written.failed += counts.failed
+        self.keep_statistics_fresh(written.created)
+        return written
+
+    def keep_statistics_fresh(self, created: int) -> None:
+        """Refresh the planner's statistics as a backfill grows the tables tenfold
+        (1k, 10k, 100k... new rows): the statements above depend on good plans, and
+        autovacuum may be minutes behind a large first sync."""
+        before = self.created
+        self.created += created
+        if created and len(str(self.created)) > len(str(before)) and self.created >= 1000:
+            analyze(*MIRROR_TABLES)
+
+    def rows_for(self, poll: Poll, run: Run) -> tuple[tuple, list[tuple]]:
+        answers = []
+        answered_times = []
+        for key, value in (run.values or {}).items():
+            if value is None:
+                continue
+            text = clean_text(value.value) or ""
+            category = clean_text(value.category, 255) or ""
+            question = self.questions.get((poll.pk, key))
+            if not text and (question is None or category not in question.categories):
+                continue  # the wait timed out: no answer
+            answered_times.append(value.time or run.modified_on)
+            if question is None:
+                continue
+            if not question.categories:
+                category = ""  # "All Responses" of an open-ended question
+            submitted = value.time or run.modified_on
+            number = parse_number(text)
+            answers.append(
+                (run.uuid, question.pk, text, category, number, submitted, question.numeric)
+            )
+        if run.exit_type == "completed":
+            status = ResponseStatus.COMPLETE
+        elif answered_times:
+            status = ResponseStatus.PARTIAL
+        else:
+            status = ResponseStatus.EMPTY
+        row = (
+            run.uuid,
+            poll.pk,
+            run.start.uuid if run.start and run.start.uuid else None,
+            run.contact.uuid,
+            clean_text(run.contact.name, 128),
+            status,
+            run.created_on,
+            max(answered_times, default=run.created_on),
+            run.modified_on,
+        )
+        return row, answers
+
+
+class RunWriter:
+    """Writes one batch of runs set-based, with the rollups in the same transaction."""
+
+    def __init__(self, org) -> None:
+        self.org = org
+        self.params = {
+            "org": org.pk,
+            "tz": org.timezone,
+            "rule": org.same_day_rule,
+            "start": PollRun.Kind.START,
+            "day": PollRun.Kind.DAY,
+        }
+
+    def run(self, sql: str, extra: dict | None = None) -> int:
+        return execute(sql, {**self.params, **(extra or {})})
+
+    def write(self, run_rows: list[tuple], answer_rows: list[tuple]) -> Counts:
+        counts = Counts()
+        create_staging_table("sync_runs", RUN_COLUMNS + RUN_COMPUTED)
+        create_staging_table("sync_answers", ANSWER_COLUMNS)
+        create_staging_table("sync_groups", GROUP_COLUMNS)
+        copy_rows("sync_runs", RUN_COLUMNS, run_rows)
+        copy_rows("sync_answers", ANSWER_COLUMNS, answer_rows)
+        self.run(
+            "UPDATE sync_runs s SET response_id = r.id FROM polls_response r "
+            "WHERE r.org_id = %(org)s AND r.run_uuid = s.run_uuid"
+        )
+        # Runs the mirror already holds in this version or a newer one change nothing.
+        counts.skipped += self.run(
+            "DELETE FROM sync_runs s USING polls_response r "
+            "WHERE r.id = s.response_id AND r.remote_modified_on >= s.modified_on"
+        )
+        if counts.skipped < len(run_rows):
+            # The joins below must start from these few rows and use the big tables'
+            # indexes; without statistics on them the planner may scan whole tables.
+            analyze("sync_runs", "sync_answers")
+            tracker = RollupTracker(self.org)
+            self.prepare_rows()
+            self.name_scope(tracker)
+            tracker.before()
+            counts.created, counts.updated = self.upsert_responses()
+            tracker.add_responses("SELECT response_id FROM sync_runs WHERE is_new")
+            self.run(DEACTIVATE_OLDER)
+            self.upsert_answers()
+            self.run(SAME_DAY_FOR_GROUPS)
+            tracker.after()
+        execute("DROP TABLE sync_runs, sync_answers, sync_groups")
+        return counts
+
+    def prepare_rows(self) -> None:
+        """Contacts and poll dates the runs need, and their ids on the staged runs."""
+        self.run(
+            "DELETE FROM sync_answers a "
+            "WHERE NOT EXISTS (SELECT 1 FROM sync_runs s WHERE s.run_uuid = a.run_uuid)"
+        )
+        columns, values, params = column_defaults(Contact, ["org_id", "uuid", "name", "is_active"])
+        self.run(
+            f"""
+            INSERT INTO contacts_contact (org_id, uuid, name, is_active{columns})
+            SELECT DISTINCT ON (s.contact_uuid)
+                   %(org)s, s.contact_uuid, coalesce(s.contact_name, ''), false{values}
+            FROM sync_runs s ORDER BY s.contact_uuid
+            ON CONFLICT (org_id, uuid) WHERE uuid IS NOT NULL DO NOTHING
+            """,  # noqa: S608 - identifiers from model metadata
+            params,
+        )
+        self.run(
+            "UPDATE sync_runs s SET contact_id = c.id FROM contacts_contact c "
+            "WHERE c.org_id = %(org)s AND c.uuid = s.contact_uuid"
+        )
+        provided = ["poll_id", "kind", "start_uuid", "conducted_on", "local_date"]
+        columns, values, params = column_defaults(PollRun, provided)
+        self.run(
+            f"""
+            INSERT INTO polls_pollrun AS pr ({", ".join(provided)}{columns})
+            SELECT poll_id, %(start)s, start_uuid, min(created_on),
+                   (min(created_on) AT TIME ZONE %(tz)s)::date{values}
+            FROM sync_runs WHERE start_uuid IS NOT NULL GROUP BY poll_id, start_uuid
+            ON CONFLICT (poll_id, start_uuid) WHERE start_uuid IS NOT NULL DO UPDATE
+                SET conducted_on = EXCLUDED.conducted_on, local_date = EXCLUDED.local_date
+                WHERE EXCLUDED.conducted_on < pr.conducted_on
+            """,  # noqa: S608 - identifiers from model metadata
+            params,
+        )
+        self.run(
+            f"""
+            INSERT INTO polls_pollrun AS pr ({", ".join(provided)}{columns})
+            SELECT poll_id, %(day)s, NULL, min(created_on), local_day{values}
+            FROM (
+                SELECT poll_id, created_on, (created_on AT TIME ZONE %(tz)s)::date AS local_day
+                FROM sync_runs WHERE start_uuid IS NULL
+            ) runs
+            GROUP BY poll_id, local_day
+            ON CONFLICT (poll_id, local_date) WHERE kind = 'day' DO UPDATE
+                SET conducted_on = EXCLUDED.conducted_on
+                WHERE EXCLUDED.conducted_on < pr.conducted_on
+            """,  # noqa: S608 - identifiers from model metadata
+            params,
+        )
+        self.run(
+            """
+            UPDATE sync_runs s SET pollrun_id = pr.id FROM polls_pollrun pr
+            WHERE s.start_uuid IS NOT NULL AND pr.poll_id = s.poll_id
+              AND pr.start_uuid = s.start_uuid
+            """
+        )
+        self.run(
+            """
+            UPDATE sync_runs s SET pollrun_id = pr.id FROM polls_pollrun pr
+            WHERE s.start_uuid IS NULL AND pr.poll_id = s.poll_id AND pr.kind = %(day)s
+              AND pr.local_date = (s.created_on AT TIME ZONE %(tz)s)::date
+            """
+        )
+        # Only each contact's latest response per poll date is active: latest by
+        # creation (then run uuid, so the choice never depends on batch boundaries).
+        self.run(
+            """
+            UPDATE sync_runs s SET activate = ranked.latest AND NOT EXISTS (
+                SELECT 1 FROM polls_response r
+                WHERE r.pollrun_id = s.pollrun_id AND r.contact_id = s.contact_id
+                  AND (r.created_on, r.run_uuid) > (s.created_on, s.run_uuid))
+            FROM (
+                SELECT run_uuid, row_number() OVER (
+                    PARTITION BY pollrun_id, contact_id ORDER BY created_on DESC, run_uuid DESC
+                ) = 1 AS latest
+                FROM sync_runs
+            ) ranked
+            WHERE ranked.run_uuid = s.run_uuid AND s.response_id IS NULL
+            """
+        )
+
+    def name_scope(self, tracker: RollupTracker) -> None:
+        """What the batch may change: every response of the same contacts in the same
+        poll dates (which one is active may change), and every answer sharing a
+        contact, numeric question and day with an answer of the batch (value_to_use)."""
+        tracker.add_responses(
+            """
+            SELECT r.id FROM (SELECT DISTINCT pollrun_id, contact_id FROM sync_runs) p
+            JOIN polls_response r ON r.pollrun_id = p.pollrun_id AND r.contact_id = p.contact_id
+            """
+        )
+        self.run(
+            """
+            INSERT INTO sync_groups
+            SELECT DISTINCT s.contact_id, a.question_id, (a.submitted_on AT TIME ZONE %(tz)s)::date
+            FROM sync_answers a JOIN sync_runs s ON s.run_uuid = a.run_uuid WHERE a.is_numeric
+            UNION
+            SELECT s.contact_id, a.question_id, a.local_date
+            FROM sync_runs s
+            JOIN polls_answer a ON a.response_id = s.response_id
+            JOIN polls_question q ON q.id = a.question_id AND q.question_type = 'numeric'
+            """
+        )
+        analyze("sync_groups")
+        tracker.add_answers(
+            """
+            SELECT a.id FROM sync_groups g
+            JOIN polls_answer a ON a.question_id = g.question_id AND a.local_date = g.local_date
+                               AND a.contact_id = g.contact_id
+            """
+        )
+
+    def upsert_responses(self) -> tuple[int, int]:
+        provided = [
+            "org_id",
+            "run_uuid",
+            "pollrun_id",
+            "contact_id",
+            "status",
+            "created_on",
+            "updated_on",
+            "remote_modified_on",
+            "is_active",
+        ]
+        columns, values, params = column_defaults(Response, provided)
+        self.run(
+            f"""
+            WITH written AS (
+                INSERT INTO polls_response AS r ({", ".join(provided)}{columns})
+                SELECT %(org)s, run_uuid, pollrun_id, contact_id, status, created_on, updated_on,
+                       modified_on, coalesce(activate, false){values}
+                FROM sync_runs
+                ON CONFLICT (org_id, run_uuid) DO UPDATE SET
+                    status = EXCLUDED.status, updated_on = EXCLUDED.updated_on,
+                    remote_modified_on = EXCLUDED.remote_modified_on
+                WHERE r.remote_modified_on < EXCLUDED.remote_modified_on
+                RETURNING r.id, r.run_uuid, (xmax = 0) AS inserted
+            )
+            UPDATE sync_runs s SET response_id = w.id, is_new = w.inserted, written = true
+            FROM written w WHERE w.run_uuid = s.run_uuid
+            """,  # noqa: S608 - identifiers from model metadata
+            params,
+        )
+        created, written = fetch_all(
+            "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE written) FROM sync_runs"
+        )[0]
+        return created, written - created
+
+    def upsert_answers(self) -> None:
+        provided = [
+            "response_id",
+            "question_id",
+            "contact_id",
+            "value",
+            "category",
+            "number",
+            "value_to_use",
+            "submitted_on",
+            "local_date",
+        ]
+        columns, values, params = column_defaults(Answer, provided)
+        self.run(
+            f"""
+            INSERT INTO polls_answer AS a ({", ".join(provided)}{columns})
+            SELECT s.response_id, x.question_id, s.contact_id, x.value, x.category, x.number,
+                   CASE WHEN x.is_numeric THEN x.number END,
+                   x.submitted_on, (x.submitted_on AT TIME ZONE %(tz)s)::date{values}
+            FROM sync_answers x JOIN sync_runs s ON s.run_uuid = x.run_uuid
+            WHERE s.written
+            ON CONFLICT (response_id, question_id) DO UPDATE SET
+                value = EXCLUDED.value, category = EXCLUDED.category, number = EXCLUDED.number,
+                value_to_use = EXCLUDED.value_to_use, submitted_on = EXCLUDED.submitted_on,
+                local_date = EXCLUDED.local_date
+            WHERE (a.value, a.category, a.number, a.submitted_on)
+                IS DISTINCT FROM
+                (EXCLUDED.value, EXCLUDED.category, EXCLUDED.number, EXCLUDED.submitted_on)
+            """,  # noqa: S608 - identifiers from model metadata
+            params,
+        )
+        # A result the new version of a run no longer has.
+        self.run(
+            """
+            DELETE FROM polls_answer a USING sync_runs s
+            WHERE s.written AND NOT s.is_new AND a.response_id = s.response_id
+              AND NOT EXISTS (
+                  SELECT 1 FROM sync_answers x
+                  WHERE x.run_uuid = s.run_uuid AND x.question_id = a.question_id)
+            """
+        )
+
+
+DEACTIVATE_OLDER = """
+    UPDATE polls_response r SET is_active = false
+    FROM sync_runs s
+    WHERE s.is_new AND s.activate AND r.pollrun_id = s.pollrun_id AND r.contact_id = s.contact_id
+      AND r.id <> s.response_id AND r.is_active
+"""
+
+# The answers of a batch are written with value_to_use = their own number (what
+# the rule gives an answer alone on its day); this corrects the days with several.
+# value_to_use per (contact, numeric question, org-local day): the latest numeric
+# answer's number ("last") or the sum of the day's numbers ("sum"); NULL for an
+# answer that is not a number itself.
+VALUE_TO_USE = """
+    CASE WHEN a2.number IS NULL THEN NULL
+         WHEN %(rule)s = 'sum' THEN sum(a2.number) OVER same_day
+         ELSE first_value(a2.number) OVER (
+             same_day ORDER BY a2.number IS NULL, a2.submitted_on DESC, a2.id DESC)
+    END
+"""
+SAME_DAY_FOR_GROUPS = f"""
+    UPDATE polls_answer a SET value_to_use = v.value_to_use
+    FROM (
+        SELECT a2.id, {VALUE_TO_USE} AS value_to_use
+        FROM sync_groups g
+        JOIN polls_answer a2 ON a2.question_id = g.question_id AND a2.local_date = g.local_date
+                            AND a2.contact_id = g.contact_id
+        WINDOW same_day AS (PARTITION BY a2.contact_id, a2.question_id, a2.local_date)
+    ) v
+    WHERE a.id = v.id AND a.value_to_use IS DISTINCT FROM v.value_to_use
+"""  # noqa: S608 - a constant SQL fragment
+SAME_DAY_FOR_QUESTIONS = f"""
+    UPDATE polls_answer a SET value_to_use = v.value_to_use
+    FROM (
+        SELECT a2.id, CASE WHEN q.question_type = 'numeric' THEN {VALUE_TO_USE} END AS value_to_use
+        FROM polls_answer a2
+        JOIN polls_response r ON r.id = a2.response_id
+        JOIN polls_question q ON q.id = a2.question_id
+        WHERE a2.question_id = ANY(%(questions)s)
+        WINDOW same_day AS (PARTITION BY r.contact_id, a2.question_id, a2.local_date)
+    ) v
+    WHERE a.id = v.id AND a.value_to_use IS DISTINCT FROM v.value_to_use
+"""  # noqa: S608 - a constant SQL fragment
+
+
+def recompute_values(org, question_ids: list[int]) -> None:
+    """value_to_use of every answer of these questions (inside a transaction)."""
+    analyze(*MIRROR_TABLES)  # a whole-table update needs a plan that fits the table
+    tracker = RollupTracker(org)
+    tracker.add_answers(
+        "SELECT id FROM polls_answer WHERE question_id = ANY(%(ids)s)", {"ids": question_ids}
+    )
+    tracker.before()
+    execute(SAME_DAY_FOR_QUESTIONS, {"rule": org.same_day_rule, "questions": question_ids})
+    tracker.after()
+
+
+def parse_number(text: str) -> float | None:
+    try:
+        number = Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return float(number) if number.is_finite() else None
+
+
+def without_path(item: dict) -> dict:
+    """A run without the nodes it visited (TracPro does not use them; parsing their
+    times is a third of the client's work)."""
+    return {**item, "path": [], "exited_on": None}
+
+
+def modified_on(run: Run) -> datetime | None:
+    return run.modified_on
