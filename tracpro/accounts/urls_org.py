@@ -1,3 +1,14 @@
-from django.urls import path  # noqa: F401
+"""An org's supervisors and administrators (org hosts; admins only)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from tracpro.accounts import views_org
+
+app_name = "users"
+
+urlpatterns = [
+    path("user/", views_org.MemberListView.as_view(), name="list"),
+    path("user/create/", views_org.MemberCreateView.as_view(), name="create"),
+    path("user/update/<int:pk>/", views_org.MemberUpdateView.as_view(), name="update"),
+    path("user/remove/<int:pk>/", views_org.MemberRemoveView.as_view(), name="remove"),
+]

@@ -6,6 +6,7 @@ pick one of their regions as the current one. Every list, chart, search and
 export filters through `get_scope(request).region_ids`.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.http import HttpRequest
@@ -33,12 +34,21 @@ class RegionScope:
         return self.region_ids is None or region_id in self.region_ids
 
     def choices(self) -> list[Region]:
-        """Regions the switcher offers: every active region for admins; a
-        supervisor's assigned regions and their sub-regions otherwise."""
-        regions = Region.objects.for_org(self.org).active().order_by("name")
+        """Regions the switcher offers, in tree order, each with a `depth` from the
+        top of what this user sees: every active region for admins; a supervisor's
+        assigned regions and their sub-regions otherwise."""
+        regions = Region.objects.in_tree_order(self.org)
         if self.allowed_ids is not None:
-            regions = regions.filter(pk__in=self.allowed_ids)
-        return list(regions)
+            regions = [region for region in regions if region.pk in self.allowed_ids]
+        top = min((region.depth for region in regions), default=0)
+        for region in regions:
+            region.depth -= top
+            region.indented_name = "\u00a0\u00a0" * region.depth + region.name
+        return regions
+
+    def limit(self, regions: Iterable[Region]) -> list[Region]:
+        """Only the regions the current choice covers (e.g. a form's region choices)."""
+        return [region for region in regions if self.allows(region.pk)]
 
 
 def get_scope(request: HttpRequest) -> RegionScope:

@@ -8,17 +8,18 @@ _osm_ids = itertools.count(1000)
 
 
 def make_region(org: Org, name: str = "Region", parent: Region | None = None, **fields) -> Region:
-    return Region.objects.create(
-        org=org, uuid=str(uuid.uuid4()), name=name, parent=parent, **fields
-    )
+    fields.setdefault("uuid", str(uuid.uuid4()))
+    return Region.objects.create(org=org, name=name, parent=parent, **fields)
 
 
 def make_reporter_group(org: Org, name: str = "Reporters", **fields) -> ReporterGroup:
-    return ReporterGroup.objects.create(org=org, uuid=str(uuid.uuid4()), name=name, **fields)
+    fields.setdefault("uuid", str(uuid.uuid4()))
+    return ReporterGroup.objects.create(org=org, name=name, **fields)
 
 
 def make_remote_group(org: Org, name: str = "Group", **fields) -> RemoteGroup:
-    return RemoteGroup.objects.create(org=org, uuid=str(uuid.uuid4()), name=name, **fields)
+    fields.setdefault("uuid", str(uuid.uuid4()))
+    return RemoteGroup.objects.create(org=org, name=name, **fields)
 
 
 def make_boundary(org: Org, name: str = "Boundary", level: int = 1, **fields) -> Boundary:
