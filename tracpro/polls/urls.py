@@ -1,3 +1,34 @@
-from django.urls import path  # noqa: F401
+"""Poll pages, on the original TracPro's paths and URL names."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from tracpro.polls import setup_views, views
+
+urlpatterns = [
+    # Administration > Polls (admins)
+    path("poll/", setup_views.PollListView.as_view(), name="polls.poll_list"),
+    path("poll/select/", setup_views.PollSelectView.as_view(), name="polls.poll_select"),
+    path("poll/update/<int:pk>/", setup_views.PollUpdateView.as_view(), name="polls.poll_update"),
+    # Dashboards (admins and supervisors)
+    path("poll/read/<int:pk>/", views.PollReadView.as_view(), name="polls.poll_read"),
+    path("poll/words/<int:pk>/", views.PollWordsView.as_view(), name="polls.poll_words"),
+    path("poll/export/<int:pk>/", views.PollExportView.as_view(), name="polls.poll_export"),
+    path("pollrun/", views.PollRunListView.as_view(), name="polls.pollrun_list"),
+    path(
+        "pollrun/by_poll/<int:poll>/",
+        views.PollRunByPollView.as_view(),
+        name="polls.pollrun_by_poll",
+    ),
+    path("pollrun/read/<int:pk>/", views.PollRunReadView.as_view(), name="polls.pollrun_read"),
+    path(
+        "pollrun/participation/<int:pk>/",
+        views.PollRunParticipationView.as_view(),
+        name="polls.pollrun_participation",
+    ),
+    path(
+        "response/by_pollrun/<int:pk>/",
+        views.ResponseByPollRunView.as_view(),
+        name="polls.response_by_pollrun",
+    ),
+    path("participation/", views.ParticipationView.as_view(), name="polls.participation"),
+]

@@ -1,0 +1,484 @@
+"""How do the dashboards hold up at a million answers?
+
+    .venv/bin/python bench/bench_dashboard.py [--answers 1000000] [--small 10000] [--reseed]
+
+Seeds its own database (`tracpro_bench_dash` on the DATABASE_URL server, kept
+between runs unless --reseed or the sizes change) with two orgs of the same
+shape, one with `--answers` answers and one with `--small`, using set-based
+SQL. Then it measures, as medians:
+
+- the poll page's chart data (numeric, categorical, maps) at the big org
+  divided by the same at the small org; target <= 1.5 (it reads the rollups);
+- the CSV export of every answer of the big org's poll, streamed by the real
+  view, divided by Postgres' own `COPY (same query) TO STDOUT`; target <= 2.0,
+  with the process's memory growing by at most 50 MB while streaming.
+
+Prints a table and exits non-zero when a target is missed.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DB = "tracpro_bench_dash"
+CHART_RATIO_TARGET = 1.5
+EXPORT_RATIO_TARGET = 2.0
+RSS_TARGET_MB = 50
+REPEATS = 7
+
+# One poll, the same shape in both orgs: 3 questions x 13 weekly dates, 9
+# districts under 4 regions, 3 reporter groups. Only the number of contacts
+# differs, so the answers scale and everything else stays put.
+QUESTIONS = 3
+DATES = 13
+DISTRICTS = {
+    "Central": ["Kampala", "Wakiso", "Mukono"],
+    "Northern": ["Gulu", "Lira"],
+    "Eastern": ["Jinja", "Mbale"],
+    "Western": ["Mbarara", "Kasese"],
+}
+GROUPS = ["Head Teachers", "Grade 5 Teachers", "SMC Members"]
+COMMENTS = [
+    "no books",
+    "need more desks",
+    "teachers absent",
+    "water is short",
+    "roof leaking after rain",
+    "=1+1 not a formula",
+]
+
+
+def server_url() -> str:
+    return os.environ.get("DATABASE_URL", "postgres://tracpro@127.0.0.1:5433/tracpro")
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def ensure_database(reseed: bool) -> bool:
+    """Create the bench database if needed; True when it was (re)created."""
+    admin = with_database(server_url(), "postgres")
+    with psycopg.connect(admin, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]
+        ).fetchone()
+        if exists and not reseed:
+            return False
+        if exists:
+            connection.execute(f'DROP DATABASE "{BENCH_DB}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    return True
+
+
+def setup_django() -> None:
+    os.environ["DATABASE_URL"] = with_database(server_url(), BENCH_DB)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracpro.settings")
+    os.environ.setdefault("DEBUG", "1")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+# Seeding ---------------------------------------------------------------------------
+
+
+def seed_org(subdomain: str, answers: int):
+    """An org whose poll has about `answers` answers, built with set-based SQL."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.db import transaction
+
+    from tracpro.accounts.models import User
+    from tracpro.groups.models import Region, ReporterGroup
+    from tracpro.orgs.models import Membership, Org, Role
+    from tracpro.polls import rollups
+    from tracpro.polls.models import Poll, PollRun, Question, QuestionType
+
+    contacts = max(1, round(answers / (QUESTIONS * DATES)))
+    tz = ZoneInfo("Africa/Kampala")
+    with transaction.atomic():
+        org = Org.objects.create(name=subdomain.title(), subdomain=subdomain, timezone=str(tz))
+        user = User.objects.create_user(f"admin@{subdomain}.example.com", "bench-password-1")
+        Membership.objects.create(user=user, org=org, role=Role.ADMIN)
+        districts = []
+        for index, (name, children) in enumerate(DISTRICTS.items()):
+            parent = Region.objects.create(org=org, uuid=f"r-{index}", name=name)
+            districts += [
+                Region.objects.create(org=org, uuid=f"d-{child}", name=child, parent=parent)
+                for child in children
+            ]
+        groups = [
+            ReporterGroup.objects.create(org=org, uuid=f"g-{i}", name=name)
+            for i, name in enumerate(GROUPS)
+        ]
+        poll = Poll.objects.create(
+            org=org, flow_uuid="flow-1", rapidpro_name="Enrolment", is_active=True
+        )
+        questions = [
+            Question.objects.create(
+                poll=poll,
+                result_key="boys",
+                rapidpro_name="Boys",
+                order=1,
+                question_type=QuestionType.NUMERIC,
+                categories=["1-100", "101+", "Other"],
+                rules=[
+                    {"category": "1-100", "test": "has_number_between", "arguments": ["0", "100"]},
+                    {"category": "101+", "test": "has_number_gt", "arguments": ["100"]},
+                ],
+            ),
+            Question.objects.create(
+                poll=poll,
+                result_key="books",
+                rapidpro_name="Books",
+                order=2,
+                question_type=QuestionType.CATEGORICAL,
+                categories=["Enough", "Some", "None", "Other"],
+            ),
+            Question.objects.create(
+                poll=poll,
+                result_key="comment",
+                rapidpro_name="Comment",
+                order=3,
+                question_type=QuestionType.OPEN,
+                categories=["All Responses"],
+            ),
+        ]
+        first = datetime(2024, 2, 5, 9, tzinfo=tz)
+        pollruns = [
+            PollRun.objects.create(
+                poll=poll,
+                kind=PollRun.Kind.START,
+                start_uuid=f"start-{week}",
+                conducted_on=first + timedelta(weeks=week),
+                local_date=(first + timedelta(weeks=week)).date(),
+            )
+            for week in range(DATES)
+        ]
+        params = {
+            "org": org.pk,
+            "contacts": contacts,
+            "districts": [d.pk for d in districts],
+            "groups": [g.pk for g in groups],
+            "pollruns": [p.pk for p in pollruns],
+            "numeric": questions[0].pk,
+            "categorical": questions[1].pk,
+            "open": questions[2].pk,
+            "comments": COMMENTS,
+        }
+        run_seed_sql(params)
+    rollups.rebuild(org)
+    return org, user, poll
+
+
+def other_columns(model, written: set[str], connection) -> tuple[str, str, dict]:
+    """Column list, value list and parameters for the columns a seed statement
+    does not write itself: each gets its model default, so the bench survives
+    fields other apps add later."""
+    from django.utils import timezone
+
+    columns, values, params = "", "", {}
+    for field in model._meta.concrete_fields:
+        if field.column in written or field.primary_key:
+            continue
+        key = f"default_{field.column}"
+        columns += f", {field.column}"
+        values += f", %({key})s"
+        stamped = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        value = timezone.now() if stamped else field.get_default()
+        params[key] = field.get_db_prep_save(value, connection)
+    return columns, values, params
+
+
+# (model label, columns written, statement with {columns}/{values} for the rest)
+SEED_SQL = [
+    (
+        "contacts.Contact",
+        {"org_id", "uuid", "name", "urn", "region_id", "fields", "is_active"},
+        """
+        INSERT INTO contacts_contact (org_id, uuid, name, urn, region_id, fields, is_active
+            {columns})
+        SELECT %(org)s, gen_random_uuid()::text,
+               CASE WHEN n %% 500 = 0 THEN '=cmd|calc' ELSE 'Contact ' || n END,
+               'tel:+2567' || lpad(n::text, 8, '0'),
+               (%(districts)s::bigint[])[1 + n %% cardinality(%(districts)s::bigint[])],
+               jsonb_build_object('facility_code', 'F-' || (n %% 97)), true {values}
+        FROM generate_series(1, %(contacts)s) AS n
+        """,
+    ),
+    (
+        None,
+        set(),
+        """
+        INSERT INTO contacts_contact_reporter_groups (contact_id, reportergroup_id)
+        SELECT c.id, (%(groups)s::bigint[])[1 + c.id %% cardinality(%(groups)s::bigint[])]
+        FROM contacts_contact c WHERE c.org_id = %(org)s
+        """,
+    ),
+    (
+        "polls.Response",
+        {
+            "org_id",
+            "run_uuid",
+            "pollrun_id",
+            "contact_id",
+            "status",
+            "created_on",
+            "updated_on",
+            "remote_modified_on",
+            "is_active",
+        },
+        """
+        INSERT INTO polls_response (org_id, run_uuid, pollrun_id, contact_id, status,
+            created_on, updated_on, remote_modified_on, is_active {columns})
+        SELECT %(org)s, gen_random_uuid()::text, pr.id, c.id,
+               CASE WHEN random() < 0.8 THEN 'complete' ELSE 'partial' END,
+               pr.conducted_on, pr.conducted_on + interval '2 hours',
+               pr.conducted_on + interval '2 hours', true {values}
+        FROM contacts_contact c CROSS JOIN polls_pollrun pr
+        WHERE c.org_id = %(org)s AND pr.id = ANY(%(pollruns)s)
+        """,
+    ),
+    (
+        "polls.Answer",
+        {
+            "response_id",
+            "question_id",
+            "value",
+            "category",
+            "number",
+            "value_to_use",
+            "submitted_on",
+            "local_date",
+        },
+        """
+        INSERT INTO polls_answer (response_id, question_id, value, category, number,
+            value_to_use, submitted_on, local_date {columns})
+        SELECT r.id, q.question_id, v.value, v.category, v.number, v.number,
+               r.updated_on, (r.updated_on AT TIME ZONE 'Africa/Kampala')::date {values}
+        FROM polls_response r
+        CROSS JOIN (VALUES (%(numeric)s), (%(categorical)s), (%(open)s)) AS q(question_id)
+        CROSS JOIN LATERAL (SELECT (r.id * 7919) %% 300 AS boys) AS n
+        CROSS JOIN LATERAL (
+            SELECT CASE q.question_id
+                     WHEN %(numeric)s THEN n.boys::text
+                     WHEN %(categorical)s THEN (ARRAY['Enough', 'Some', 'None'])[1 + r.id %% 3]
+                     ELSE (%(comments)s::text[])[1 + r.id %% cardinality(%(comments)s::text[])]
+                   END AS value,
+                   CASE q.question_id
+                     WHEN %(numeric)s THEN CASE WHEN n.boys > 100 THEN '101+' ELSE '1-100' END
+                     WHEN %(categorical)s THEN (ARRAY['Enough', 'Some', 'None'])[1 + r.id %% 3]
+                     ELSE 'All Responses'
+                   END AS category,
+                   CASE WHEN q.question_id = %(numeric)s THEN n.boys::float END AS number
+        ) v
+        WHERE r.org_id = %(org)s
+        """,
+    ),
+]
+
+
+def run_seed_sql(params: dict) -> None:
+    from django.apps import apps
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for label, written, statement in SEED_SQL:
+            columns, values, defaults = "", "", {}
+            if label:
+                columns, values, defaults = other_columns(
+                    apps.get_model(label), written, connection
+                )
+            cursor.execute(statement.format(columns=columns, values=values), {**params, **defaults})
+        cursor.execute("ANALYZE")
+
+
+def seeded(answers: int, small: int) -> bool:
+    """Whether the database already holds orgs of the requested sizes."""
+    from tracpro.orgs.models import Org
+    from tracpro.polls.models import Answer
+
+    orgs = {org.subdomain: org for org in Org.objects.all()}
+    if set(orgs) != {"big", "small"}:
+        return False
+    wanted = {"big": answers, "small": small}
+    return all(
+        abs(Answer.objects.filter(response__org=orgs[name]).count() - size) <= QUESTIONS * DATES
+        for name, size in wanted.items()
+    )
+
+
+# Measuring ---------------------------------------------------------------------------
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def median_seconds(action, repeats: int = REPEATS) -> float:
+    action()  # warm up caches and connections
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def request_for(org, user):
+    from django.test import RequestFactory
+
+    from tracpro.orgs.access import get_membership
+
+    request = RequestFactory().get("/", HTTP_HOST=f"{org.subdomain}.localhost")
+    request.user, request.org, request.session = user, org, {}
+    request.membership = get_membership(user, org)
+    return request
+
+
+def chart_data(org, user, poll) -> dict:
+    """What the poll page computes for its charts and maps, for every date."""
+    from tracpro.charts.filters import FilterForm
+    from tracpro.charts.poll_charts import ChartInput, poll_charts
+    from tracpro.charts.regions import RegionTree
+    from tracpro.polls.visibility import shown_questions, visible_pollruns
+
+    request = request_for(org, user)
+    request.GET = request.GET.copy()
+    request.GET.update({"range": "custom", "start": "2024-01-01", "end": "2024-12-31"})
+    filters = FilterForm(request.GET, request=request).filters()
+    pollruns = list(visible_pollruns(request).filter(poll=poll).order_by("conducted_on"))
+    data = ChartInput.fetch(org, filters, RegionTree.load(org), shown_questions(poll), pollruns)
+    return poll_charts(data)
+
+
+def export_query(org, poll):
+    from tracpro.charts.data import filtered_responses
+    from tracpro.charts.filters import Filters
+    from tracpro.polls import export
+    from tracpro.polls.models import ResponseStatus
+    from tracpro.polls.visibility import shown_questions
+
+    pollrun_ids = list(poll.pollruns.values_list("pk", flat=True))
+    responses = filtered_responses(org, Filters(), pollrun_ids).exclude(status=ResponseStatus.EMPTY)
+    return export.response_values(responses, shown_questions(poll), org)
+
+
+def stream_export(org, user, poll) -> tuple[int, float]:
+    """Download the poll's CSV through the real view; (bytes, peak RSS growth in MB)."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST=f"{org.subdomain}.localhost")
+    client.force_login(user)
+    start_rss = peak = rss_mb()
+    response = client.get(f"/poll/export/{poll.pk}/?range=custom&start=2024-01-01&end=2024-12-31")
+    assert response.status_code == 200, response.status_code
+    size = 0
+    for chunk in response.streaming_content:
+        size += len(chunk)
+        peak = max(peak, rss_mb())
+    return size, peak - start_rss
+
+
+def copy_export(org, poll) -> int:
+    """Postgres writing the export's own query as CSV: the floor to compare with."""
+    from django.db import connection
+
+    sql, params = export_query(org, poll).query.sql_with_params()
+    size = 0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+            for block in copy:
+                size += len(block)
+    return size
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--answers", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+
+    created = ensure_database(args.reseed)
+    setup_django()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    from tracpro.accounts.models import User
+    from tracpro.orgs.models import Org
+    from tracpro.polls.models import Answer, Poll
+
+    if created or not seeded(args.answers, args.small):
+        if not created:  # other sizes: start again from an empty database
+            connection.close()
+            ensure_database(reseed=True)
+            call_command("migrate", verbosity=0)
+        began = time.perf_counter()
+        seed_org("big", args.answers)
+        seed_org("small", args.small)
+        print(f"seeded in {time.perf_counter() - began:.1f} s")
+    orgs = {org.subdomain: org for org in Org.objects.all()}
+    users = {s: User.objects.get(email=f"admin@{s}.example.com") for s in orgs}
+    polls = {s: Poll.objects.get(org=org) for s, org in orgs.items()}
+    counts = {s: Answer.objects.filter(response__org=org).count() for s, org in orgs.items()}
+
+    chart = {s: median_seconds(lambda s=s: chart_data(orgs[s], users[s], polls[s])) for s in orgs}
+    chart_ratio = chart["big"] / chart["small"]
+
+    export_times, growth, size = [], [], 0
+    for _ in range(3):
+        began = time.perf_counter()
+        size, grown = stream_export(orgs["big"], users["big"], polls["big"])
+        export_times.append(time.perf_counter() - began)
+        growth.append(grown)
+    export_seconds = statistics.median(export_times)
+    copy_seconds = median_seconds(lambda: copy_export(orgs["big"], polls["big"]), repeats=3)
+    export_ratio = export_seconds / copy_seconds
+    rss_growth = max(growth)
+
+    print(f"{'measure':48} {'value':>12} {'target':>10}")
+    print(f"{'answers (big / small org)':48} {counts['big']:>12,} {counts['small']:>10,}")
+    print(f"{'poll chart data, big org (median s)':48} {chart['big']:>12.4f}")
+    print(f"{'poll chart data, small org (median s)':48} {chart['small']:>12.4f}")
+    print(f"{'chart data ratio big / small':48} {chart_ratio:>12.2f} {'<= 1.5':>10}")
+    print(f"{'CSV export streamed by the view (median s)':48} {export_seconds:>12.2f}")
+    print(f"{'COPY (same query) TO STDOUT (median s)':48} {copy_seconds:>12.2f}")
+    print(f"{'export ratio view / COPY':48} {export_ratio:>12.2f} {'<= 2.0':>10}")
+    print(f"{'export size (MB)':48} {size / 1e6:>12.1f}")
+    print(f"{'RSS growth while streaming (MB)':48} {rss_growth:>12.1f} {'<= 50':>10}")
+
+    missed = [
+        name
+        for name, ok in (
+            ("chart data ratio", chart_ratio <= CHART_RATIO_TARGET),
+            ("export ratio", export_ratio <= EXPORT_RATIO_TARGET),
+            ("export memory", rss_growth <= RSS_TARGET_MB),
+        )
+        if not ok
+    ]
+    if missed:
+        print("MISSED: " + ", ".join(missed))
+        return 1
+    print("all dashboard targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Where chart numbers come from: the rollups, or the raw answers when a filter
+needs what the rollups do not know (reporter groups, contact fields).
+
+Both paths return the same rows, aggregated in Postgres, so every chart
+builder works the same on either. Rows are per (question, poll date, region,
+category) and per (poll date, region, status): their number depends on how
+many dates, regions and categories there are, never on how many answers.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import EmptyResultSet
+from django.db.models import Count, F, FloatField, QuerySet, Sum
+from django.db.models.fields.json import KeyTextTransform
+
+from tracpro.charts.filters import Filters
+from tracpro.contacts.models import Contact
+from tracpro.orgs.models import Org
+from tracpro.polls.models import Answer, AnswerRollup, Response, ResponseRollup
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    question_id: int
+    pollrun_id: int
+    region_id: int | None
+    category: str
+    count: int
+    number_count: int
+    number_sum: float
+    number_sum_sq: float
+
+
+@dataclass(frozen=True)
+class ResponseRow:
+    pollrun_id: int
+    region_id: int | None
+    status: str
+    count: int
+
+
+def answer_rows(
+    org: Org, filters: Filters, question_ids: Sequence[int], pollrun_ids: Sequence[int]
+) -> list[AnswerRow]:
+    if not question_ids or not pollrun_ids:
+        return []
+    if filters.needs_raw_answers:
+        rows = (
+            filtered_answers(org, filters, question_ids, pollrun_ids)
+            .values("question_id", "category")
+            .annotate(
+                pollrun=F("response__pollrun_id"),
+                region=F("response__contact__region_id"),
+                n=Count("pk"),
+                number_count=Count("value_to_use"),
+                number_sum=Sum("value_to_use"),
+                number_sum_sq=Sum(F("value_to_use") * F("value_to_use"), output_field=FloatField()),
+            )
+        )
+    else:
+        rows = AnswerRollup.objects.filter(question_id__in=question_ids, pollrun_id__in=pollrun_ids)
+        if filters.region_ids is not None:
+            rows = rows.filter(region_id__in=filters.region_ids)
+        rows = rows.values("question_id", "category").annotate(
+            pollrun=F("pollrun_id"),
+            region=F("region_id"),
+            n=Sum("count"),
+            number_count=Sum("number_count"),
+            number_sum=Sum("number_sum"),
+            number_sum_sq=Sum("number_sum_sq"),
+        )
+    return [
+        AnswerRow(
+            row["question_id"],
+            row["pollrun"],
+            row["region"],
+            row["category"],
+            row["n"],
+            row["number_count"] or 0,
+            row["number_sum"] or 0.0,
+            row["number_sum_sq"] or 0.0,
+        )
+        for row in rows.order_by()
+    ]
+
+
+def response_rows(org: Org, filters: Filters, pollrun_ids: Sequence[int]) -> list[ResponseRow]:
+    if not pollrun_ids:
+        return []
+    if filters.needs_raw_answers:
+        rows = (
+            filtered_responses(org, filters, pollrun_ids)
+            .values("pollrun_id", "status")
+            .annotate(region=F("contact__region_id"), n=Count("pk"))
+        )
+    else:
+        rows = ResponseRollup.objects.filter(pollrun_id__in=pollrun_ids)
+        if filters.region_ids is not None:
+            rows = rows.filter(region_id__in=filters.region_ids)
+        rows = rows.values("pollrun_id", "status").annotate(region=F("region_id"), n=Sum("count"))
+    return [
+        ResponseRow(row["pollrun_id"], row["region"], row["status"], row["n"])
+        for row in rows.order_by()
+    ]
+
+
+def contact_filter(filters: Filters, prefix: str = "") -> dict:
+    """Filter kwargs limiting a query to active contacts in the filters' regions and group."""
+    kwargs = {f"{prefix}is_active": True}
+    if filters.region_ids is not None:
+        kwargs[f"{prefix}region_id__in"] = filters.region_ids
+    if filters.group is not None:
+        kwargs[f"{prefix}reporter_groups"] = filters.group
+    return kwargs
+
+
+def with_contact_fields(queryset: QuerySet, filters: Filters, prefix: str = "") -> QuerySet:
+    """Keep rows whose contact's fields contain the filters' texts (case-insensitive)."""
+    for index, (key, text) in enumerate(sorted(filters.contact_fields.items())):
+        alias = f"contact_field_{index}"
+        queryset = queryset.alias(**{alias: KeyTextTransform(key, f"{prefix}fields")}).filter(
+            **{f"{alias}__icontains": text}
+        )
+    return queryset
+
+
+def filtered_responses(org: Org, filters: Filters, pollrun_ids: Iterable[int]) -> QuerySet:
+    """Active responses of the poll dates, limited to the filters' contacts."""
+    responses = Response.objects.for_org(org).filter(
+        pollrun_id__in=pollrun_ids, is_active=True, **contact_filter(filters, "contact__")
+    )
+    return with_contact_fields(responses, filters, "contact__")
+
+
+def filtered_answers(
+    org: Org, filters: Filters, question_ids: Iterable[int], pollrun_ids: Iterable[int]
+) -> QuerySet:
+    """Answers of active responses of the poll dates, limited to the filters' contacts."""
+    answers = Answer.objects.filter(
+        question_id__in=question_ids,
+        response__org=org,
+        response__pollrun_id__in=pollrun_ids,
+        response__is_active=True,
+        **contact_filter(filters, "response__contact__"),
+    )
+    return with_contact_fields(answers, filters, "response__contact__")
+
+
+def filtered_contacts(queryset: QuerySet[Contact], filters: Filters) -> QuerySet[Contact]:
+    return with_contact_fields(queryset.filter(**contact_filter(filters)), filters)
+
+
+def compiled(queryset: QuerySet) -> tuple[str, tuple] | None:
+    """The SQL of a queryset, to wrap in a larger statement; None when it can match nothing."""
+    try:
+        return queryset.query.get_compiler(using=queryset.db).as_sql()
+    except EmptyResultSet:
+        return None

@@ -1,0 +1,55 @@
+from tracpro.charts.regions import RegionNode, RegionTree
+
+# Central (boundary 10) > Kampala (11), Wakiso (no boundary) > Nansana (13);
+# Northern (no boundary) > Gulu (12)
+TREE = RegionTree(
+    [
+        RegionNode(1, "Central", None, 10),
+        RegionNode(2, "Kampala", 1, 11),
+        RegionNode(3, "Wakiso", 1, None),
+        RegionNode(4, "Nansana", 3, 13),
+        RegionNode(5, "Northern", None, None),
+        RegionNode(6, "Gulu", 5, 12),
+    ]
+)
+
+
+def keys(units):
+    return [(unit.label, sorted(unit.region_ids, key=str)) for unit in units]
+
+
+def test_it_splits_everything_into_the_top_regions_and_no_region():
+    assert keys(TREE.units(None)) == [
+        ("Central", [1, 2, 3, 4]),
+        ("Northern", [5, 6]),
+        ("No region", [None]),
+    ]
+
+
+def test_it_splits_one_region_into_itself_and_its_children():
+    assert keys(TREE.units(TREE.subtree([1]))) == [
+        ("Central (not in a sub-region)", [1]),
+        ("Kampala", [2]),
+        ("Wakiso", [3, 4]),
+    ]
+
+
+def test_it_splits_several_unrelated_regions_into_those_regions():
+    # In tree order: Central's sub-regions before Northern's.
+    assert keys(TREE.units(frozenset([2, 6]))) == [("Kampala", [2]), ("Gulu", [6])]
+
+
+def test_it_draws_the_highest_regions_that_have_a_boundary():
+    assert keys(TREE.map_units(None)) == [("Central", [1, 2, 3, 4]), ("Gulu", [6])]
+    assert keys(TREE.map_units(TREE.subtree([1]))) == [("Kampala", [2]), ("Nansana", [4])]
+
+
+def test_it_draws_a_single_region_itself_when_nothing_below_has_a_boundary():
+    tree = RegionTree([RegionNode(1, "Central", None, 10), RegionNode(2, "Kampala", 1, None)])
+    assert keys(tree.map_units(frozenset([1, 2]))) == [("Central", [1, 2])]
+
+
+def test_it_knows_paths_and_ancestors():
+    assert TREE.path(4) == "Central / Wakiso / Nansana"
+    assert TREE.ancestors([4, 6]) == {1, 3, 5}
+    assert TREE.path(None) == "No region"

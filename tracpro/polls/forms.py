@@ -1,0 +1,51 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tracpro.polls.models import Poll, Question
+
+
+class PollChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, poll: Poll) -> str:
+        return poll.rapidpro_name
+
+
+class PollSelectForm(forms.Form):
+    """Which of the org's RapidPro flows are polls."""
+
+    polls = PollChoiceField(
+        label=_("Polls"),
+        queryset=Poll.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, flows, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["polls"].queryset = flows
+        self.fields["polls"].initial = [flow.pk for flow in flows if flow.is_active]
+
+
+class PollForm(forms.ModelForm):
+    class Meta:
+        model = Poll
+        fields = ["name"]
+        labels = {"name": _("Name in TracPro")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs["placeholder"] = self.instance.rapidpro_name
+        self.fields["name"].help_text = _("Leave blank to follow the name in RapidPro.")
+
+
+class QuestionForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = ["name", "question_type", "is_active"]
+        labels = {"name": _("Name"), "question_type": _("Type"), "is_active": _("Shown")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs["placeholder"] = self.instance.rapidpro_name
+
+
+QuestionFormSet = forms.modelformset_factory(Question, form=QuestionForm, extra=0, edit_only=True)
