@@ -1,20 +1,28 @@
 """Create (or bring back) the demo world: a superuser and the orgs `edu` and `health`,
-pointed at the bundled RapidPro simulator.
+pointed at the bundled RapidPro simulator and configured as an admin would: polls,
+regions in a hierarchy linked to boundaries, reporter groups, the Kampala supervisor.
 
-Development only: the passwords are public. Safe to run any number of times.
+The first run configures the orgs; later runs leave an admin's changes alone and
+only bring the mirror up to date. Development only: the passwords are public.
 """
 
+import io
 import json
 import time
 import urllib.error
 import urllib.request
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from tracpro.accounts.models import User
+from tracpro.accounts.services import set_regions
+from tracpro.groups.models import Boundary, Region, RemoteGroup, ReporterGroup
+from tracpro.groups.services import select_groups, update_region
 from tracpro.orgs.models import Membership, Org, Role
+from tracpro.polls.models import Poll
 
 DEMO_PASSWORD = "tracpro-demo"  # noqa: S105 - documented demo credential
 
@@ -34,11 +42,46 @@ ORGS = {
 }
 
 USERS = [
-    # email, full name, org subdomain, role
-    ("admin@edu.example.com", "Edu Admin", "edu", Role.ADMIN),
-    ("kampala@edu.example.com", "Kampala Supervisor", "edu", Role.SUPERVISOR),
-    ("admin@health.example.com", "Health Admin", "health", Role.ADMIN),
+    # email, full name, org subdomain, role, regions (supervisors)
+    ("admin@edu.example.com", "Edu Admin", "edu", Role.ADMIN, []),
+    ("kampala@edu.example.com", "Kampala Supervisor", "edu", Role.SUPERVISOR, ["Kampala"]),
+    ("admin@health.example.com", "Health Admin", "health", Role.ADMIN, []),
 ]
+
+# The simulator's contact groups chosen as regions, as (region, parent) in tree order.
+REGIONS = {
+    "edu": [
+        ("Central", None),
+        ("Kampala", "Central"),
+        *((division, "Kampala") for division in
+          ("Kampala Central", "Kawempe", "Makindye", "Nakawa", "Rubaga")),
+        ("Wakiso", "Central"),
+        ("Mukono", "Central"),
+        ("Northern", None),
+        ("Gulu", "Northern"),
+        ("Lira", "Northern"),
+        ("Eastern", None),
+        ("Jinja", "Eastern"),
+        ("Mbale", "Eastern"),
+        ("Western", None),
+        ("Mbarara", "Western"),
+        ("Kasese", "Western"),
+    ],
+    "health": [
+        ("Northern", None),
+        ("Gulu", "Northern"),
+        ("Lira", "Northern"),
+        ("Eastern", None),
+        ("Mbale", "Eastern"),
+        ("Western", None),
+        ("Kasese", "Western"),
+    ],
+}  # fmt: skip
+REPORTER_GROUPS = {
+    "edu": ["Head Teachers", "Grade 5 Teachers", "SMC Members"],
+    "health": ["Village Health Teams", "Facility In-Charges"],
+}
+SETUP_KINDS = ["fields", "groups", "flows", "boundaries"]
 
 
 class Command(BaseCommand):
@@ -64,14 +107,62 @@ class Command(BaseCommand):
             orgs = {
                 subdomain: self.seed_org(subdomain, values) for subdomain, values in ORGS.items()
             }
-            for email, full_name, subdomain, role in USERS:
+            for email, full_name, subdomain, role, _ in USERS:
                 self.seed_member(email, full_name, orgs[subdomain], role)
             for subdomain, org in orgs.items():
                 if subdomain in tokens:
                     org.api_url = settings.SIMULATOR_URL
                     org.api_token = tokens[subdomain]
                     org.save(update_fields=["api_url", "api_token"])
+        for subdomain in tokens:
+            org = orgs[subdomain]
+            if not Region.objects.for_org(org).exists():
+                self.configure(org)
+            self.sync(org)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
+
+    def configure(self, org: Org) -> None:
+        """Do what an admin does on a new org: choose polls, regions and reporter
+        groups, arrange the regions, link boundaries, assign the supervisors."""
+        self.stdout.write(f"Configuring {org.subdomain} from the simulator's data...")
+        self.sync(org, SETUP_KINDS)
+        groups = {group.name: group for group in RemoteGroup.objects.for_org(org).active()}
+        with transaction.atomic():
+            Poll.objects.for_org(org).filter(
+                flow_state=Poll.FlowState.ACTIVE, result_count__gt=0
+            ).update(is_active=True)
+            names = [name for name, _ in REGIONS[org.subdomain] if name in groups]
+            select_groups(org, Region, [groups[name] for name in names])
+            select_groups(
+                org,
+                ReporterGroup,
+                [groups[n] for n in REPORTER_GROUPS[org.subdomain] if n in groups],
+            )
+            self.arrange_regions(org)
+            for email, _, subdomain, role, regions in USERS:
+                if subdomain == org.subdomain and role == Role.SUPERVISOR:
+                    membership = Membership.objects.get(user__email=email, org=org)
+                    set_regions(membership, Region.objects.for_org(org).filter(name__in=regions))
+
+    @staticmethod
+    def arrange_regions(org: Org) -> None:
+        regions = {region.name: region for region in Region.objects.for_org(org).active()}
+        boundaries = {b.name: b for b in Boundary.objects.for_org(org)}
+        for name, parent in REGIONS[org.subdomain]:
+            if name in regions:
+                update_region(regions[name], regions.get(parent), boundaries.get(name))
+
+    def sync(self, org: Org, kinds: list[str] | None = None) -> None:
+        """Bring the mirror up to date in the foreground, so the first page has data."""
+        output = io.StringIO()
+        try:
+            call_command("syncorg", org.subdomain, kind=kinds, as_json=True, stdout=output)
+        except CommandError as error:
+            self.stderr.write(f"Syncing {org.subdomain} did not finish: {error}")
+            return
+        totals = json.loads(output.getvalue())["totals"]
+        summary = ", ".join(f"{value:,} {name}" for name, value in totals.items())
+        self.stdout.write(f"Synced {org.subdomain}: {summary}")
 
     def simulator_tokens(self, wait: int) -> dict[str, str]:
         """The simulator's API token per org slug, or {} when it is not running."""
