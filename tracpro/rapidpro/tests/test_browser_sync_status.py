@@ -47,4 +47,6 @@ def test_the_page_reads_right_to_left_in_persian(local_page, site_url, log_in, a
     local_page.goto(site_url(acme, "/sync/"))
 
     expect(local_page.locator("html")).to_have_attribute("dir", "rtl")
-    assert local_page.locator("#sync-status").evaluate("e => getComputedStyle(e).direction") == "rtl"
+    assert (
+        local_page.locator("#sync-status").evaluate("e => getComputedStyle(e).direction") == "rtl"
+    )
