@@ -182,6 +182,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracpro.accounts.tasks.clear_expired_sessions",
         "schedule": 24 * 60 * 60,
     },
+    # Contact pushes whose task was lost with a killed worker or a broker outage.
+    "requeue-stale-contact-pushes": {
+        "task": "tracpro.contacts.tasks.requeue_stale_pushes",
+        "schedule": 15 * 60,
+    },
     # The RapidPro mirror (docs/sync.md): seconds between syncs of each kind.
     **{
         f"sync-{kind}": {
