@@ -9,8 +9,8 @@ from tracpro.orgs.models import Membership, Org, Role
 from tracpro.orgs.validators import timezone_names
 
 
-class OrgForm(forms.ModelForm):
-    """Superusers' org form on the root host, including the org's administrators."""
+class LocaleFields(forms.Form):
+    """An org's time zone and languages; the default language must be available."""
 
     timezone = forms.ChoiceField(label=_("Time zone"), choices=[])
     languages = forms.MultipleChoiceField(
@@ -19,6 +19,22 @@ class OrgForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = [(name, name) for name in timezone_names()]
+
+    def clean(self):
+        cleaned = super().clean()
+        language, languages = cleaned.get("language"), cleaned.get("languages") or []
+        if language and languages and language not in languages:
+            self.add_error("languages", _("Include the default language."))
+        return cleaned
+
+
+class OrgForm(LocaleFields, forms.ModelForm):
+    """Superusers' org form on the root host, including the org's administrators."""
+
     administrators = forms.ModelMultipleChoiceField(
         label=_("Administrators"),
         queryset=User.objects.filter(is_active=True).order_by("email"),
@@ -53,18 +69,10 @@ class OrgForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = [(name, name) for name in timezone_names()]
         if self.instance.pk:
             self.fields["administrators"].initial = User.objects.filter(
                 memberships__org=self.instance, memberships__role=Role.ADMIN
             )
-
-    def clean(self):
-        cleaned = super().clean()
-        language, languages = cleaned.get("language"), cleaned.get("languages") or []
-        if language and languages and language not in languages:
-            self.add_error("languages", _("Include the default language."))
-        return cleaned
 
     def _save_m2m(self) -> None:
         # Runs after the org is saved, whether the caller used commit=False or not.
@@ -79,17 +87,10 @@ class OrgForm(forms.ModelForm):
             Membership.objects.filter(org=org, role=Role.ADMIN).exclude(user__in=admins).delete()
 
 
-class OrgSettingsForm(forms.ModelForm):
+class OrgSettingsForm(LocaleFields, forms.ModelForm):
     """An org admin's settings: languages, time zone, how to count answers, and
     which RapidPro contact fields TracPro shows."""
 
-    timezone = forms.ChoiceField(label=_("Time zone"), choices=[])
-    languages = forms.MultipleChoiceField(
-        label=_("Available languages"),
-        choices=settings.LANGUAGES,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
     shown_fields = forms.ModelMultipleChoiceField(
         label=_("Contact fields shown in TracPro"),
         queryset=DataField.objects.none(),
@@ -112,19 +113,11 @@ class OrgSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         org = self.instance
-        self.fields["timezone"].choices = [(name, name) for name in timezone_names()]
         fields = DataField.objects.for_org(org).active().order_by("label")
         self.fields["shown_fields"].queryset = fields
         self.fields["shown_fields"].initial = list(fields.filter(is_visible=True))
         self.fields["facility_code_field"].queryset = fields
         self.fields["facility_code_field"].initial = DataField.objects.facility_code(org)
-
-    def clean(self):
-        cleaned = super().clean()
-        language, languages = cleaned.get("language"), cleaned.get("languages") or []
-        if language and languages and language not in languages:
-            self.add_error("languages", _("Include the default language."))
-        return cleaned
 
     def _save_m2m(self) -> None:
         super()._save_m2m()
