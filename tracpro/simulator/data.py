@@ -36,6 +36,9 @@ from .store import (
 WINDOW_DAYS = 90
 KEYWORD_DAYS = 4  # reporting days per poll on which runs arrive without a start
 HOUR_US = 3600 * US
+# Nothing seeded happens in the last minute before "now": a flow's steps after an
+# answer take a few seconds, and no run may be modified after the server's now.
+SETTLED_US = 60 * US
 Answers = list[list[str | None]]  # one list of inputs per wait, in order
 
 
@@ -353,7 +356,7 @@ class _RunPlan:
         for _ in range(count):
             created, flow, contact, start, _inputs = self.rng.choice(self.rows)
             at = created + self.rng.randint(HOUR_US, 6 * HOUR_US)
-            if at < self.b.anchor:
+            if at < self.b.anchor - SETTLED_US:
                 self._plan(self.store.flows[flow], self.store.contacts[contact - 1], start, at)
 
     def _keywords(self, polls: list[Flow], count: int) -> None:
@@ -391,7 +394,7 @@ class _RunPlan:
             lang = languages.index(contact.language) if contact.language in languages else -1
             rid = runs.append(flow_idx, contact_id, start, lang, created, inputs)
             flow = store.flows[flow_idx]
-            until = min(following[i] or anchor, anchor)
+            until = min(following[i] or anchor, anchor - SETTLED_US)
             walk = flow.compiled.walk(
                 inputs,
                 created,
