@@ -90,7 +90,7 @@ from tracpro.polls.models import Poll, Response  # noqa: E402
 from tracpro.rapidpro import client as rapidpro_client  # noqa: E402
 from tracpro.rapidpro.paging import Fetcher  # noqa: E402
 from tracpro.rapidpro.syncers import ORDER, run_sync  # noqa: E402
-from tracpro.rapidpro.syncers.base import SyncContext  # noqa: E402
+from tracpro.rapidpro.syncers.base import StreamPuller, SyncContext  # noqa: E402
 from tracpro.rapidpro.syncers.runs import RunsSyncer, without_path  # noqa: E402
 from tracpro.rapidpro.tests.sync_helpers import set_up_edu  # noqa: E402
 
@@ -187,7 +187,9 @@ def prefetched_pages(org: Org) -> list[list]:
     return pages
 
 
-def ingest_all(org: Org, pages: list[list], batch_pages: int = 20) -> None:
+def ingest_all(org: Org, pages: list[list]) -> None:
+    """The pages in batches as large as the sync's largest."""
+    batch_pages = StreamPuller.max_batch_pages
     state, _ = SyncState.objects.get_or_create(org=org, kind=SyncKind.RUNS)
     syncer = RunsSyncer(SyncContext(org, state, rapidpro_client.get_client(org), Fetcher()))
     from django.db import transaction

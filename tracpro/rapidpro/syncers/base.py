@@ -249,8 +249,12 @@ class StreamPuller:
     trim: Callable[[dict], dict] | None = None
     done: int = 0
 
-    max_batch_pages: ClassVar[int] = 20  # prefetched pages one transaction may take
-    prefetch_pages: ClassVar[int] = 20  # pages fetched ahead while a batch is written
+    # Each transaction has a fixed cost (staging tables, statistics, about thirty
+    # statements), so larger batches write faster: 40 pages instead of 20 cut a
+    # backfill's write time by a fifth (bench/bench_sync.py), for about 40 MB of
+    # runs held in memory.
+    max_batch_pages: ClassVar[int] = 40  # prefetched pages one transaction may take
+    prefetch_pages: ClassVar[int] = 40  # pages fetched ahead while a batch is written
 
     @property
     def context(self) -> SyncContext:
