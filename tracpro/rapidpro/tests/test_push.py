@@ -1,5 +1,6 @@
 """Pushing contact changes to RapidPro, with the client patched at the seam."""
 
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -13,8 +14,11 @@ from temba_client.exceptions import (
 )
 from temba_client.v2.types import Contact as RemoteContact
 
+from django.utils import timezone
+
 from tracpro.contacts.models import Contact, PushStatus
 from tracpro.contacts.tasks import push_contact as push_task
+from tracpro.contacts.tasks import requeue_stale_pushes
 from tracpro.contacts.tests.factories import make_contact, make_data_field
 from tracpro.groups.tests.factories import make_region, make_reporter_group
 from tracpro.rapidpro import push
@@ -360,3 +364,16 @@ def test_the_task_gives_up_after_its_retries(client, acme, world, eager_retries)
     assert contact.push_status == PushStatus.FAILED
     assert contact.push_error.startswith("RapidPro could not be reached after several attempts")
     assert client.get_contacts.call_count == push.MAX_RETRIES + 1
+
+
+def test_pushes_lost_for_half_an_hour_are_queued_again(acme, world):
+    lost = pending(acme, region=world["gulu"])
+    pending(acme, region=world["gulu"])  # pending for a moment only
+    synced = make_contact(acme, region=world["gulu"], push_status=PushStatus.SYNCED)
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Contact.objects.filter(pk__in=[lost.pk, synced.pk]).update(modified_on=an_hour_ago)
+
+    with mock.patch.object(push_task, "delay") as delay:
+        assert requeue_stale_pushes() == 1
+
+    delay.assert_called_once_with(lost.pk)
