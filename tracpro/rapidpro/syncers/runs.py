@@ -483,6 +483,9 @@ class RunWriter:
             JOIN polls_response r ON r.pollrun_id = p.pollrun_id AND r.contact_id = p.contact_id
             """
         )
+        # The numeric questions come as an array, not a join with polls_question: with
+        # a handful of questions the planner merge-joins on question_id, walking every
+        # answer of the table for each staged run (minutes at a million answers).
         self.run(
             """
             INSERT INTO sync_groups
@@ -492,7 +495,9 @@ class RunWriter:
             SELECT s.contact_id, a.question_id, a.local_date
             FROM sync_runs s
             JOIN polls_answer a ON a.response_id = s.response_id
-            JOIN polls_question q ON q.id = a.question_id AND q.question_type = 'numeric'
+            WHERE a.question_id = ANY(ARRAY(
+                SELECT q.id FROM polls_question q JOIN polls_poll p ON p.id = q.poll_id
+                WHERE p.org_id = %(org)s AND q.question_type = 'numeric'))
             """
         )
         analyze("sync_groups")
