@@ -57,7 +57,8 @@ def test_the_default_language_must_be_among_the_available_ones(client_for, root)
     assert "languages" in response.context["form"].errors
 
 
-def test_the_root_home_lists_a_users_orgs(client_for, acme, beta, ann):
+def test_the_root_home_lists_a_users_orgs(client_for, acme, beta, ann, settings):
+    settings.HOST_PORT = "8000"
     response = client_for(ann).get("/")
     assert list(response.context["orgs"]) == [acme]
     assert "//acme.localhost:8000/" in response.content.decode()
