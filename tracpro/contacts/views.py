@@ -125,7 +125,7 @@ class ContactListView(ListView):
 def active_groups() -> Prefetch:
     return Prefetch(
         "reporter_groups",
-        queryset=ReporterGroup.objects.filter(is_active=True).order_by("name"),
+        queryset=ReporterGroup.objects.active().order_by("name"),
         to_attr="active_groups",
     )
 
@@ -189,7 +189,7 @@ class ContactDetailView(ContactMixin, DetailView):
             title=str(contact),
             urn_display=urns.display(contact.urn),
             language=language_name(contact.language),
-            groups=contact.reporter_groups.filter(is_active=True).order_by("name"),
+            groups=contact.reporter_groups.active().order_by("name"),
             data_fields=fields,
             responses=page,
             **kwargs,

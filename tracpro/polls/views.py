@@ -365,7 +365,7 @@ class ResponseByPollRunView(PollRunMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         questions = shown_questions(self.pollrun.poll)
-        groups = ReporterGroup.objects.filter(is_active=True).order_by("name")
+        groups = ReporterGroup.objects.active().order_by("name")
         responses = (
             self.responses()
             .select_related("contact", "contact__region")
