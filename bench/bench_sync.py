@@ -16,6 +16,11 @@ measures, as medians of BENCH_REPEAT (3) rounds:
    copy:    COPY of the same rows (one per run, one per answer, the columns the mirror
             keeps) into unlogged staging tables;
    target:  ingest / copy <= 2.0.
+   floor:   COPY of the same rows, as responses and answers with their ids, into
+            logged copies of the mirror's two tables (same columns, unique keys and
+            indexes), committed: what writing them at all costs, before deciding
+            anything. Printed beside the others to show how much of ingest / copy
+            the tables themselves account for.
 3. the runs sync after BENCH_NEW (10,000) new runs, and a sync of every kind when
    nothing changed (requests per kind; rows written, from pg_stat_user_tables).
 
@@ -30,6 +35,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -83,15 +89,24 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 
 from tracpro.orgs.models import Org, SyncKind, SyncState  # noqa: E402
 from tracpro.polls.models import Poll, Response  # noqa: E402
 from tracpro.rapidpro import client as rapidpro_client  # noqa: E402
 from tracpro.rapidpro.paging import Fetcher  # noqa: E402
 from tracpro.rapidpro.syncers import ORDER, run_sync  # noqa: E402
-from tracpro.rapidpro.syncers.base import StreamPuller, SyncContext  # noqa: E402
-from tracpro.rapidpro.syncers.runs import RunsSyncer, without_path  # noqa: E402
+from tracpro.rapidpro.syncers.base import (  # noqa: E402
+    StreamPuller,
+    SyncContext,
+    relax_durability,
+)
+from tracpro.rapidpro.syncers.runs import (  # noqa: E402
+    ANSWER_COLUMNS,
+    RUN_COLUMNS,
+    RunsSyncer,
+    without_path,
+)
 from tracpro.rapidpro.tests.sync_helpers import set_up_edu  # noqa: E402
 
 
@@ -192,10 +207,6 @@ def ingest_all(org: Org, pages: list[list]) -> None:
     batch_pages = StreamPuller.max_batch_pages
     state, _ = SyncState.objects.get_or_create(org=org, kind=SyncKind.RUNS)
     syncer = RunsSyncer(SyncContext(org, state, rapidpro_client.get_client(org), Fetcher()))
-    from django.db import transaction
-
-    from tracpro.rapidpro.syncers.base import relax_durability
-
     for start in range(0, len(pages), batch_pages):
         items = [run for page in pages[start : start + batch_pages] for run in page]
         syncer.prepare(items)
@@ -204,39 +215,117 @@ def ingest_all(org: Org, pages: list[list]) -> None:
             syncer.ingest(items)
 
 
-def copy_baseline(org: Org, pages: list[list]) -> float:
-    """COPY one row per run and per answer (what the mirror keeps) into unlogged tables."""
+def mirror_rows(org: Org, pages: list[list]) -> tuple[list[tuple], list[tuple]]:
+    """The rows the ingest stages: one per run and one per answer."""
     syncer = RunsSyncer(
         SyncContext(org, SyncState(org=org), rapidpro_client.get_client(org), Fetcher())
     )
-    by_flow = syncer.by_flow
-    runs_rows, answer_rows = [], []
+    run_rows, answer_rows = [], []
     for page in pages:
         for run in page:
-            run_row, answers = syncer.rows_for(by_flow[run.flow.uuid], run)
-            runs_rows.append(run_row)
+            run_row, answers = syncer.rows_for(syncer.by_flow[run.flow.uuid], run)
+            run_rows.append(run_row)
             answer_rows.extend(answers)
-    from tracpro.rapidpro.syncers.runs import ANSWER_COLUMNS, RUN_COLUMNS
+    return run_rows, answer_rows
 
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS bench_runs, bench_answers")
-        for name, columns in (("bench_runs", RUN_COLUMNS), ("bench_answers", ANSWER_COLUMNS)):
-            spec = ", ".join(f"{column} {sql_type}" for column, sql_type in columns)
-            cursor.execute(f"CREATE UNLOGGED TABLE {name} ({spec})")
+
+def timed_copy(tables: list[tuple[str, list[str], list[str], list[tuple]]]) -> float:
+    """Seconds to COPY (binary) each (table, columns, types, rows) and commit."""
     started = time.perf_counter()
-    with connection.cursor() as cursor:
-        for name, columns, rows in (
-            ("bench_runs", RUN_COLUMNS, runs_rows),
-            ("bench_answers", ANSWER_COLUMNS, answer_rows),
-        ):
-            names = ", ".join(column for column, _ in columns)
-            with cursor.cursor.copy(f"COPY {name} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types([sql_type for _, sql_type in columns])
+    with transaction.atomic(), connection.cursor() as cursor:
+        relax_durability()  # as the ingest does
+        for name, columns, types, rows in tables:
+            statement = f"COPY {name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+            with cursor.cursor.copy(statement) as copy:
+                copy.set_types(types)
                 for row in rows:
                     copy.write_row(row)
-    seconds = time.perf_counter() - started
+    return time.perf_counter() - started
+
+
+def copy_baseline(rows: tuple[list[tuple], list[tuple]]) -> float:
+    """COPY one row per run and per answer (what the mirror keeps) into unlogged tables."""
+    tables = []
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_runs, bench_answers")
+        for name, columns, table_rows in (
+            ("bench_runs", RUN_COLUMNS, rows[0]),
+            ("bench_answers", ANSWER_COLUMNS, rows[1]),
+        ):
+            spec = ", ".join(f"{column} {sql_type}" for column, sql_type in columns)
+            cursor.execute(f"CREATE UNLOGGED TABLE {name} ({spec})")
+            names, types = [c for c, _ in columns], [t for _, t in columns]
+            tables.append((name, names, types, table_rows))
+    seconds = timed_copy(tables)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_runs, bench_answers")
+    return seconds
+
+
+FLOOR_RESPONSE_COLUMNS = [
+    ("id", "bigint"),
+    ("org_id", "bigint"),
+    ("run_uuid", "text"),
+    ("pollrun_id", "bigint"),
+    ("contact_id", "bigint"),
+    ("status", "text"),
+    ("created_on", "timestamptz"),
+    ("updated_on", "timestamptz"),
+    ("remote_modified_on", "timestamptz"),
+    ("is_active", "boolean"),
+]
+FLOOR_ANSWER_COLUMNS = [
+    ("response_id", "bigint"),
+    ("question_id", "bigint"),
+    ("contact_id", "bigint"),
+    ("value", "text"),
+    ("category", "text"),
+    ("number", "double precision"),
+    ("value_to_use", "double precision"),
+    ("submitted_on", "timestamptz"),
+    ("local_date", "date"),
+]
+
+
+def write_floor(org: Org, rows: tuple[list[tuple], list[tuple]]) -> float:
+    """COPY the rows, already turned into responses and answers with their ids, into
+    logged tables LIKE polls_response and polls_answer (their unique keys and indexes)."""
+    tz = ZoneInfo(org.timezone)
+    contacts: dict[str, int] = {}
+    pollruns: dict[tuple, int] = {}
+    responses, by_run = [], {}
+    for number, run in enumerate(rows[0], start=1):
+        run_uuid, poll_id, start_uuid, contact_uuid, _, status, created, updated, modified = run
+        day = None if start_uuid else created.astimezone(tz).date()
+        pollrun = pollruns.setdefault((poll_id, start_uuid, day), len(pollruns) + 1)
+        contact = contacts.setdefault(contact_uuid, len(contacts) + 1)
+        by_run[run_uuid] = (number, contact)
+        responses.append(
+            (number, org.pk, run_uuid, pollrun, contact, status, created, updated, modified, True)
+        )
+    answers = []
+    for run_uuid, question_id, value, category, number, submitted, is_numeric in rows[1]:
+        response, contact = by_run[run_uuid]
+        local_date = submitted.astimezone(tz).date()
+        to_use = number if is_numeric else None
+        answers.append(
+            (response, question_id, contact, value, category, number, to_use, submitted, local_date)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_floor_responses, bench_floor_answers")
+        cursor.execute("CREATE TABLE bench_floor_responses (LIKE polls_response INCLUDING ALL)")
+        cursor.execute("CREATE TABLE bench_floor_answers (LIKE polls_answer INCLUDING ALL)")
+    seconds = timed_copy(
+        [
+            (name, [c for c, _ in columns], [t for _, t in columns], table_rows)
+            for name, columns, table_rows in (
+                ("bench_floor_responses", FLOOR_RESPONSE_COLUMNS, responses),
+                ("bench_floor_answers", FLOOR_ANSWER_COLUMNS, answers),
+            )
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_floor_responses, bench_floor_answers")
     return seconds
 
 
@@ -294,7 +383,9 @@ def measure(org: Org, simulator: Simulator) -> dict:
         return timed(lambda: ingest_all(org, pages))
 
     results["ingest"] = median_of(one_ingest)
-    results["copy"] = median_of(lambda: copy_baseline(org, pages))
+    rows = mirror_rows(org, pages)
+    results["copy"] = median_of(lambda: copy_baseline(rows))
+    results["floor"] = median_of(lambda: write_floor(org, rows))
 
     empty_runs(org)
     sync(org)
@@ -333,6 +424,7 @@ def report(results: dict) -> int:
         ("sync, end to end", "sync"),
         ("ingest of pre-fetched pages", "ingest"),
         ("COPY into unlogged tables", "copy"),
+        ("COPY into the mirror's tables", "floor"),
     ):
         print(f"{label:<34}{results[key]:>10.2f}{runs / results[key]:>12,.0f}")
     incremental = results["incremental_result"]
@@ -352,6 +444,11 @@ def report(results: dict) -> int:
         ok = value <= TARGETS[name]
         failed |= not ok
         print(f"{name:<16}{value:>6.2f}  (target <= {TARGETS[name]})  {'ok' if ok else 'MISSED'}")
+    floor = results["floor"]
+    print(f"{'floor / copy':<16}{floor / results['copy']:>6.2f}  (the mirror's tables alone)")
+    print(
+        f"{'ingest / floor':<16}{results['ingest'] / floor:>6.2f}  (what the ingest adds to them)"
+    )
     return 1 if failed else 0
 
 

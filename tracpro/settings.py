@@ -142,6 +142,9 @@ DATABASES = {
         DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
     )
 }
+# The sync stages each batch of up to 10,000 runs in temporary tables; with the
+# default 8 MB of temp_buffers they spill to disk. Buffers are allocated as used.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c temp_buffers=64MB")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis holds the cache and the per-org task locks; the Celery broker uses the

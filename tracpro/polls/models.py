@@ -161,13 +161,27 @@ class Response(models.Model):
 
     # The composite indexes below lead with each of these keys, so the foreign
     # keys need no index of their own (fewer indexes to maintain during a sync).
-    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # Responses and answers are written only by the runs sync, from joins with the
+    # rows they reference and under the org's ingest lock, and deleted by the ORM's
+    # cascades; database constraints would add a check per row at every commit (a
+    # third of a backfill's time), so these keys have none (see docs/sync.md).
+    org = models.ForeignKey(
+        Org, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     run_uuid = models.CharField(max_length=36)
     pollrun = models.ForeignKey(
-        PollRun, on_delete=models.CASCADE, related_name="responses", db_index=False
+        PollRun,
+        on_delete=models.CASCADE,
+        related_name="responses",
+        db_index=False,
+        db_constraint=False,
     )
     contact = models.ForeignKey(
-        "contacts.Contact", on_delete=models.CASCADE, related_name="responses", db_index=False
+        "contacts.Contact",
+        on_delete=models.CASCADE,
+        related_name="responses",
+        db_index=False,
+        db_constraint=False,
     )
     status = models.CharField(max_length=16, choices=ResponseStatus.choices)
     created_on = models.DateTimeField()
@@ -196,16 +210,23 @@ class Answer(models.Model):
     """A contact's value for one question within one response."""
 
     # Covered by the unique (response, question) and the (question, local_date) indexes.
+    # No database constraints, for the reason given on Response.
     response = models.ForeignKey(
-        Response, on_delete=models.CASCADE, related_name="answers", db_index=False
+        Response,
+        on_delete=models.CASCADE,
+        related_name="answers",
+        db_index=False,
+        db_constraint=False,
     )
     question = models.ForeignKey(
-        Question, on_delete=models.CASCADE, related_name="answers", db_index=False
+        Question,
+        on_delete=models.CASCADE,
+        related_name="answers",
+        db_index=False,
+        db_constraint=False,
     )
     # The response's contact, copied here so the same-day rule finds a contact's
     # answers of one question and day with one index lookup (polls_answer_question_day).
-    # A copy of response.contact, so no constraint of its own: checking one per answer
-    # would cost the sync a lookup per row for nothing.
     contact = models.ForeignKey(
         "contacts.Contact",
         null=True,

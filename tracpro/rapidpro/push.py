@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from tracpro.contacts.models import Contact, DataField, PushStatus
 from tracpro.groups.models import Region, ReporterGroup
 from tracpro.orgs.tasks import redis_client, release
+from tracpro.polls.models import Answer
 from tracpro.polls.rollups import tracking_contacts
 from tracpro.rapidpro import client as rapidpro
 
@@ -210,6 +211,9 @@ def adopt_uuid(contact: Contact, uuid: str) -> None:
         if twin is not None:
             with tracking_contacts(contact.org, [contact.pk, twin.pk]):
                 twin.responses.update(contact=contact)
+                # Answers keep a copy of their response's contact; left on the twin,
+                # its deletion would cascade to them.
+                Answer.objects.filter(contact=twin).update(contact=contact)
                 twin.inbox_messages.update(contact=contact)
                 twin.delete()
         Contact.objects.filter(pk=contact.pk).update(uuid=uuid, create_sent_on=None)

@@ -84,6 +84,7 @@ def make_answer(
     except ValueError:
         number = None
     fields.setdefault("number", number)
+    fields.setdefault("contact", response.contact)
     if question.question_type == QuestionType.NUMERIC:
         fields.setdefault("value_to_use", number)
     submitted_on = fields.pop("submitted_on", response.updated_on)

@@ -14,6 +14,7 @@ from tracpro.orgs.models import SameDayRule
 from tracpro.polls import rollups
 from tracpro.polls.models import Answer, AnswerRollup, Question, ResponseRollup
 from tracpro.polls.tests.factories import make_pollrun, make_question, make_response
+from tracpro.polls.tests.integrity import dangling_rows
 from tracpro.rapidpro.tests.sync_helpers import SIM_NOW, set_up_edu, sync
 from tracpro.simulator.testing import running_simulator
 
@@ -84,6 +85,7 @@ def test_it_keeps_rollups_equal_to_a_rebuild_through_a_sync_with_updates_and_del
             .exists()
         )
         assert_rollups_match_a_rebuild(acme)
+        assert dangling_rows() == {}
 
 
 def test_it_keeps_rollups_current_when_a_contact_is_edited_in_tracpro(acme):

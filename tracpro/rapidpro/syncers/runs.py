@@ -20,9 +20,12 @@ streams); after that one org-wide stream pulls every run modified since its
 watermark and keeps the runs of selected polls. A poll that is deselected and
 later selected again gets the runs it missed in between.
 
-Each batch is written with a handful of statements (staging tables filled by
-COPY, then INSERT ... SELECT ... ON CONFLICT) and keeps the rollups current in
-the same transaction. A run older than the stored one changes nothing.
+Each batch is written with a handful of statements under the org's ingest lock:
+staging tables filled by COPY; one statement giving each run its contact, poll
+date and response id (a new id from the sequence for a new run); then plain
+INSERTs for what is new and upserts only for what was stored before. The rollups
+are kept current in the same transaction. A run older than the stored one
+changes nothing.
 """
 
 import logging
@@ -32,7 +35,7 @@ from decimal import Decimal, InvalidOperation
 
 from temba_client.v2.types import Run
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from tracpro.contacts.models import Contact
 from tracpro.orgs.models import SyncKind
@@ -45,7 +48,7 @@ from tracpro.polls.models import (
     Response,
     ResponseStatus,
 )
-from tracpro.polls.rollups import RollupTracker
+from tracpro.polls.rollups import RollupTracker, lock_org
 from tracpro.rapidpro.models import SyncStream
 from tracpro.rapidpro.sql import (
     analyze,
@@ -54,7 +57,6 @@ from tracpro.rapidpro.sql import (
     copy_rows,
     create_staging_table,
     execute,
-    fetch_all,
 )
 from tracpro.rapidpro.syncers.base import Counts, Syncer, SyncResult
 from tracpro.rapidpro.syncers.flows import FlowsSyncer, backfill_name
@@ -71,14 +73,6 @@ RUN_COLUMNS = [
     ("created_on", "timestamptz"),
     ("updated_on", "timestamptz"),
     ("modified_on", "timestamptz"),
-]
-RUN_COMPUTED = [
-    ("contact_id", "bigint"),
-    ("pollrun_id", "bigint"),
-    ("response_id", "bigint"),  # of the stored version, if any, then of the written one
-    ("is_new", "boolean"),
-    ("written", "boolean"),  # the upsert stored this version
-    ("activate", "boolean"),  # a new response that becomes its contact's latest
 ]
 ANSWER_COLUMNS = [
     ("run_uuid", "text"),
@@ -360,42 +354,43 @@ class RunWriter:
 
     def write(self, run_rows: list[tuple], answer_rows: list[tuple]) -> Counts:
         counts = Counts()
-        create_staging_table("sync_runs", RUN_COLUMNS + RUN_COMPUTED)
+        # Held from here: which runs are new is decided below, and no other writer
+        # of this org's responses may change that before the commit.
+        with connection.cursor() as cursor:
+            lock_org(cursor, self.org.pk)
+        create_staging_table("sync_raw_runs", RUN_COLUMNS)
         create_staging_table("sync_answers", ANSWER_COLUMNS)
         create_staging_table("sync_groups", GROUP_COLUMNS)
-        copy_rows("sync_runs", RUN_COLUMNS, run_rows)
+        copy_rows("sync_raw_runs", RUN_COLUMNS, run_rows)
         copy_rows("sync_answers", ANSWER_COLUMNS, answer_rows)
-        self.run(
-            "UPDATE sync_runs s SET response_id = r.id FROM polls_response r "
-            "WHERE r.org_id = %(org)s AND r.run_uuid = s.run_uuid"
-        )
         # Runs the mirror already holds in this version or a newer one change nothing.
         counts.skipped += self.run(
-            "DELETE FROM sync_runs s USING polls_response r "
-            "WHERE r.id = s.response_id AND r.remote_modified_on >= s.modified_on"
+            "DELETE FROM sync_raw_runs s USING polls_response r WHERE r.org_id = %(org)s "
+            "AND r.run_uuid = s.run_uuid AND r.remote_modified_on >= s.modified_on"
         )
         if counts.skipped < len(run_rows):
             # The joins below must start from these few rows and use the big tables'
             # indexes; without statistics on them the planner may scan whole tables.
-            analyze("sync_runs", "sync_answers")
+            analyze("sync_raw_runs (run_uuid, contact_uuid)", "sync_answers (run_uuid)")
             tracker = RollupTracker(self.org)
             self.prepare_rows()
             self.name_scope(tracker)
             tracker.before()
-            counts.created, counts.updated = self.upsert_responses()
-            tracker.add_responses("SELECT response_id FROM sync_runs WHERE is_new")
+            counts.created, counts.updated = self.write_responses()
             self.run(DEACTIVATE_OLDER)
-            self.upsert_answers()
+            self.write_answers(counts.updated)
             self.run(SAME_DAY_FOR_GROUPS)
             tracker.after()
-        execute("DROP TABLE sync_runs, sync_answers, sync_groups")
+        execute("DROP TABLE IF EXISTS sync_raw_runs, sync_runs, sync_answers, sync_groups")
         return counts
 
     def prepare_rows(self) -> None:
-        """Contacts and poll dates the runs need, and their ids on the staged runs."""
+        """The contacts and poll dates the runs need, then `sync_runs`: each run with
+        its contact, poll date and response id (a new one for a new run) and whether
+        it becomes its contact's active response for that poll date."""
         self.run(
             "DELETE FROM sync_answers a "
-            "WHERE NOT EXISTS (SELECT 1 FROM sync_runs s WHERE s.run_uuid = a.run_uuid)"
+            "WHERE NOT EXISTS (SELECT 1 FROM sync_raw_runs s WHERE s.run_uuid = a.run_uuid)"
         )
         columns, values, params = column_defaults(Contact, ["org_id", "uuid", "name", "is_active"])
         self.run(
@@ -403,14 +398,10 @@ class RunWriter:
             INSERT INTO contacts_contact (org_id, uuid, name, is_active{columns})
             SELECT DISTINCT ON (s.contact_uuid)
                    %(org)s, s.contact_uuid, coalesce(s.contact_name, ''), false{values}
-            FROM sync_runs s ORDER BY s.contact_uuid
+            FROM sync_raw_runs s ORDER BY s.contact_uuid
             ON CONFLICT (org_id, uuid) WHERE uuid IS NOT NULL DO NOTHING
             """,  # noqa: S608 - identifiers from model metadata
             params,
-        )
-        self.run(
-            "UPDATE sync_runs s SET contact_id = c.id FROM contacts_contact c "
-            "WHERE c.org_id = %(org)s AND c.uuid = s.contact_uuid"
         )
         provided = ["poll_id", "kind", "start_uuid", "conducted_on", "local_date"]
         columns, values, params = column_defaults(PollRun, provided)
@@ -419,7 +410,7 @@ class RunWriter:
             INSERT INTO polls_pollrun AS pr ({", ".join(provided)}{columns})
             SELECT poll_id, %(start)s, start_uuid, min(created_on),
                    (min(created_on) AT TIME ZONE %(tz)s)::date{values}
-            FROM sync_runs WHERE start_uuid IS NOT NULL GROUP BY poll_id, start_uuid
+            FROM sync_raw_runs WHERE start_uuid IS NOT NULL GROUP BY poll_id, start_uuid
             ON CONFLICT (poll_id, start_uuid) WHERE start_uuid IS NOT NULL DO UPDATE
                 SET conducted_on = EXCLUDED.conducted_on, local_date = EXCLUDED.local_date
                 WHERE EXCLUDED.conducted_on < pr.conducted_on
@@ -432,7 +423,7 @@ class RunWriter:
             SELECT poll_id, %(day)s, NULL, min(created_on), local_day{values}
             FROM (
                 SELECT poll_id, created_on, (created_on AT TIME ZONE %(tz)s)::date AS local_day
-                FROM sync_runs WHERE start_uuid IS NULL
+                FROM sync_raw_runs WHERE start_uuid IS NULL
             ) runs
             GROUP BY poll_id, local_day
             ON CONFLICT (poll_id, local_date) WHERE kind = 'day' DO UPDATE
@@ -441,46 +432,21 @@ class RunWriter:
             """,  # noqa: S608 - identifiers from model metadata
             params,
         )
-        self.run(
-            """
-            UPDATE sync_runs s SET pollrun_id = pr.id FROM polls_pollrun pr
-            WHERE s.start_uuid IS NOT NULL AND pr.poll_id = s.poll_id
-              AND pr.start_uuid = s.start_uuid
-            """
-        )
-        self.run(
-            """
-            UPDATE sync_runs s SET pollrun_id = pr.id FROM polls_pollrun pr
-            WHERE s.start_uuid IS NULL AND pr.poll_id = s.poll_id AND pr.kind = %(day)s
-              AND pr.local_date = (s.created_on AT TIME ZONE %(tz)s)::date
-            """
-        )
-        # Only each contact's latest response per poll date is active: latest by
-        # creation (then run uuid, so the choice never depends on batch boundaries).
-        self.run(
-            """
-            UPDATE sync_runs s SET activate = ranked.latest AND NOT EXISTS (
-                SELECT 1 FROM polls_response r
-                WHERE r.pollrun_id = s.pollrun_id AND r.contact_id = s.contact_id
-                  AND (r.created_on, r.run_uuid) > (s.created_on, s.run_uuid))
-            FROM (
-                SELECT run_uuid, row_number() OVER (
-                    PARTITION BY pollrun_id, contact_id ORDER BY created_on DESC, run_uuid DESC
-                ) = 1 AS latest
-                FROM sync_runs
-            ) ranked
-            WHERE ranked.run_uuid = s.run_uuid AND s.response_id IS NULL
-            """
-        )
+        execute("DROP TABLE IF EXISTS sync_runs")  # see create_staging_table
+        self.run(SYNC_RUNS)
+        analyze("sync_runs (run_uuid, pollrun_id, contact_id, is_new, activate)")
 
     def name_scope(self, tracker: RollupTracker) -> None:
-        """What the batch may change: every response of the same contacts in the same
-        poll dates (which one is active may change), and every answer sharing a
-        contact, numeric question and day with an answer of the batch (value_to_use)."""
+        """What the batch may change: its new responses (their ids are known before
+        they exist), every response of the same contacts in the same poll dates
+        (which one is active may change), and every answer sharing a contact, numeric
+        question and day with an answer of the batch (value_to_use)."""
         tracker.add_responses(
             """
             SELECT r.id FROM (SELECT DISTINCT pollrun_id, contact_id FROM sync_runs) p
             JOIN polls_response r ON r.pollrun_id = p.pollrun_id AND r.contact_id = p.contact_id
+            UNION ALL
+            SELECT response_id FROM sync_runs WHERE is_new
             """
         )
         # The numeric questions come as an array, not a join with polls_question: with
@@ -509,8 +475,12 @@ class RunWriter:
             """
         )
 
-    def upsert_responses(self) -> tuple[int, int]:
+    def write_responses(self) -> tuple[int, int]:
+        """Insert the new runs' responses under the ids `sync_runs` gave them and
+        update the stored ones (all older: runs not newer were skipped). Returns
+        (created, updated)."""
         provided = [
+            "id",
             "org_id",
             "run_uuid",
             "pollrun_id",
@@ -522,30 +492,28 @@ class RunWriter:
             "is_active",
         ]
         columns, values, params = column_defaults(Response, provided)
-        self.run(
+        created = self.run(
             f"""
-            WITH written AS (
-                INSERT INTO polls_response AS r ({", ".join(provided)}{columns})
-                SELECT %(org)s, run_uuid, pollrun_id, contact_id, status, created_on, updated_on,
-                       modified_on, coalesce(activate, false){values}
-                FROM sync_runs
-                ON CONFLICT (org_id, run_uuid) DO UPDATE SET
-                    status = EXCLUDED.status, updated_on = EXCLUDED.updated_on,
-                    remote_modified_on = EXCLUDED.remote_modified_on
-                WHERE r.remote_modified_on < EXCLUDED.remote_modified_on
-                RETURNING r.id, r.run_uuid, (xmax = 0) AS inserted
-            )
-            UPDATE sync_runs s SET response_id = w.id, is_new = w.inserted, written = true
-            FROM written w WHERE w.run_uuid = s.run_uuid
+            INSERT INTO polls_response ({", ".join(provided)}{columns})
+            SELECT response_id, %(org)s, run_uuid, pollrun_id, contact_id, status, created_on,
+                   updated_on, modified_on, activate{values}
+            FROM sync_runs WHERE is_new
             """,  # noqa: S608 - identifiers from model metadata
             params,
         )
-        created, written = fetch_all(
-            "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE written) FROM sync_runs"
-        )[0]
-        return created, written - created
+        updated = self.run(
+            """
+            UPDATE polls_response r SET
+                status = s.status, updated_on = s.updated_on, remote_modified_on = s.modified_on
+            FROM sync_runs s WHERE NOT s.is_new AND r.id = s.response_id
+            """
+        )
+        return created, updated
 
-    def upsert_answers(self) -> None:
+    def write_answers(self, updated: int) -> None:
+        """The answers of new responses are inserted; those of the `updated` stored
+        responses are upserted (a value may have changed) and the results their new
+        version no longer has are deleted."""
         provided = [
             "response_id",
             "question_id",
@@ -558,14 +526,19 @@ class RunWriter:
             "local_date",
         ]
         columns, values, params = column_defaults(Answer, provided)
-        self.run(
-            f"""
+        insert = f"""
             INSERT INTO polls_answer AS a ({", ".join(provided)}{columns})
             SELECT s.response_id, x.question_id, s.contact_id, x.value, x.category, x.number,
                    CASE WHEN x.is_numeric THEN x.number END,
                    x.submitted_on, (x.submitted_on AT TIME ZONE %(tz)s)::date{values}
             FROM sync_answers x JOIN sync_runs s ON s.run_uuid = x.run_uuid
-            WHERE s.written
+        """  # noqa: S608 - identifiers from model metadata
+        self.run(f"{insert} WHERE s.is_new", params)
+        if not updated:
+            return
+        self.run(
+            f"""
+            {insert} WHERE NOT s.is_new
             ON CONFLICT (response_id, question_id) DO UPDATE SET
                 value = EXCLUDED.value, category = EXCLUDED.category, number = EXCLUDED.number,
                 value_to_use = EXCLUDED.value_to_use, submitted_on = EXCLUDED.submitted_on,
@@ -573,14 +546,13 @@ class RunWriter:
             WHERE (a.value, a.category, a.number, a.submitted_on)
                 IS DISTINCT FROM
                 (EXCLUDED.value, EXCLUDED.category, EXCLUDED.number, EXCLUDED.submitted_on)
-            """,  # noqa: S608 - identifiers from model metadata
+            """,
             params,
         )
-        # A result the new version of a run no longer has.
         self.run(
             """
             DELETE FROM polls_answer a USING sync_runs s
-            WHERE s.written AND NOT s.is_new AND a.response_id = s.response_id
+            WHERE NOT s.is_new AND a.response_id = s.response_id
               AND NOT EXISTS (
                   SELECT 1 FROM sync_answers x
                   WHERE x.run_uuid = s.run_uuid AND x.question_id = a.question_id)
@@ -588,6 +560,37 @@ class RunWriter:
         )
 
 
+# Each staged run with its contact, poll date and response: the stored one's id, or
+# a new id from the table's sequence (safe under the org's ingest lock, which every
+# writer of responses holds). A new run becomes its contact's active response for
+# the poll date when it is the latest, by creation then run uuid (so the choice never
+# depends on batch boundaries), among the batch and the stored responses.
+SYNC_RUNS = """
+    CREATE TEMP TABLE sync_runs ON COMMIT DROP AS
+    SELECT j.*,
+           coalesce(j.stored_id, nextval(pg_get_serial_sequence('polls_response', 'id')))
+               AS response_id,
+           j.stored_id IS NULL AS is_new,
+           j.stored_id IS NULL AND j.latest AND NOT EXISTS (
+               SELECT 1 FROM polls_response r
+               WHERE r.pollrun_id = j.pollrun_id AND r.contact_id = j.contact_id
+                 AND (r.created_on, r.run_uuid) > (j.created_on, j.run_uuid)
+           ) AS activate
+    FROM (
+        SELECT s.*, c.id AS contact_id, coalesce(ps.id, pd.id) AS pollrun_id, r.id AS stored_id,
+               row_number() OVER (
+                   PARTITION BY coalesce(ps.id, pd.id), c.id
+                   ORDER BY s.created_on DESC, s.run_uuid DESC
+               ) = 1 AS latest
+        FROM sync_raw_runs s
+        JOIN contacts_contact c ON c.org_id = %(org)s AND c.uuid = s.contact_uuid
+        LEFT JOIN polls_pollrun ps ON ps.poll_id = s.poll_id AND ps.start_uuid = s.start_uuid
+        LEFT JOIN polls_pollrun pd
+            ON s.start_uuid IS NULL AND pd.poll_id = s.poll_id AND pd.kind = %(day)s
+               AND pd.local_date = (s.created_on AT TIME ZONE %(tz)s)::date
+        LEFT JOIN polls_response r ON r.org_id = %(org)s AND r.run_uuid = s.run_uuid
+    ) j
+"""
 DEACTIVATE_OLDER = """
     UPDATE polls_response r SET is_active = false
     FROM sync_runs s

@@ -21,6 +21,13 @@ from tracpro.contacts.tasks import push_contact as push_task
 from tracpro.contacts.tasks import requeue_stale_pushes
 from tracpro.contacts.tests.factories import make_contact, make_data_field
 from tracpro.groups.tests.factories import make_region, make_reporter_group
+from tracpro.polls.tests.factories import (
+    make_answer,
+    make_pollrun,
+    make_question,
+    make_response,
+)
+from tracpro.polls.tests.integrity import dangling_rows
 from tracpro.rapidpro import push
 from tracpro.rapidpro.push import Outcome
 
@@ -289,6 +296,7 @@ def test_a_create_without_an_answer_is_never_repeated(client, acme, world):
 def test_a_twin_made_by_the_sync_is_merged_into_the_created_contact(client, acme, world):
     contact = pending(acme, uuid=None, urn="tel:+256772123456", region=world["gulu"])
     twin = make_contact(acme, "Grace", uuid=NEW_UUID, urn="tel:+256772123456")
+    answer = make_answer(make_response(make_pollrun(acme), twin), make_question(acme), "4")
     client.create_contact.return_value = remote(NEW_UUID, ["tel:+256772123456"], [])
 
     push.push_contact(contact.pk)
@@ -296,6 +304,9 @@ def test_a_twin_made_by_the_sync_is_merged_into_the_created_contact(client, acme
     assert not Contact.objects.filter(pk=twin.pk).exists()
     contact.refresh_from_db()
     assert contact.uuid == NEW_UUID
+    answer.refresh_from_db()  # the twin's answers are the contact's now, not deleted
+    assert (answer.response.contact, answer.contact) == (contact, contact)
+    assert dangling_rows() == {}
 
 
 def test_an_edit_made_during_a_push_stays_pending(client, acme, world):

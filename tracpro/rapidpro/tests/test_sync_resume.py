@@ -17,6 +17,7 @@ from django.conf import settings
 from tracpro.contacts.models import Contact
 from tracpro.orgs.tasks import LOCK_KEY, redis_client
 from tracpro.polls.models import Answer, AnswerRollup, PollRun, Question, Response, ResponseRollup
+from tracpro.polls.tests.integrity import dangling_rows
 from tracpro.rapidpro.models import SyncStream
 from tracpro.rapidpro.tasks import LOCK_HEARTBEAT
 from tracpro.rapidpro.tests.sync_helpers import SIM_NOW, set_up_edu, sync
@@ -195,6 +196,7 @@ def test_a_sync_killed_at_any_page_and_restarted_ends_as_an_uninterrupted_one(ac
             Response.objects.filter(org=acme).count() == Response.objects.filter(org=beta).count()
         )
         assert checksum(acme) == checksum(beta)
+        assert dangling_rows() == {}
 
 
 def test_a_replayed_or_older_page_changes_nothing(acme):
