@@ -99,7 +99,7 @@ from tracpro.rapidpro.syncers import ORDER, run_sync  # noqa: E402
 from tracpro.rapidpro.syncers.base import (  # noqa: E402
     StreamPuller,
     SyncContext,
-    relax_durability,
+    tune_batch_transaction,
 )
 from tracpro.rapidpro.syncers.runs import (  # noqa: E402
     ANSWER_COLUMNS,
@@ -211,7 +211,7 @@ def ingest_all(org: Org, pages: list[list]) -> None:
         items = [run for page in pages[start : start + batch_pages] for run in page]
         syncer.prepare(items)
         with transaction.atomic():
-            relax_durability()
+            tune_batch_transaction()
             syncer.ingest(items)
 
 
@@ -233,7 +233,7 @@ def timed_copy(tables: list[tuple[str, list[str], list[str], list[tuple]]]) -> f
     """Seconds to COPY (binary) each (table, columns, types, rows) and commit."""
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        relax_durability()  # as the ingest does
+        tune_batch_transaction()  # as the ingest does
         for name, columns, types, rows in tables:
             statement = f"COPY {name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
             with cursor.cursor.copy(statement) as copy:

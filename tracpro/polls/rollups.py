@@ -226,9 +226,25 @@ class RollupTracker:
 
     @staticmethod
     def _capture(sign: int) -> None:
-        with connection.cursor() as cursor:
+        with joining_by_index(), connection.cursor() as cursor:
             cursor.execute(CAPTURE_ANSWERS, {"sign": sign})
             cursor.execute(CAPTURE_RESPONSES, {"sign": sign})
+
+
+@contextmanager
+def joining_by_index() -> Iterator[None]:
+    """Plan the statements inside (in a transaction) as nested loops over indexes.
+
+    For statements that join a few thousand rows (a batch, a scope) to the big
+    tables by key. Left to itself the planner hashes the whole big table while it
+    is small enough (up to about a million rows), so during a backfill each batch
+    costs more than the last; and it has merge-joined on a key shared by most rows,
+    which took seconds. Joins between two staging tables must stay outside."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
+    yield
+    with connection.cursor() as cursor:  # not on error: the transaction ends with it
+        cursor.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on")
 
 
 @contextmanager

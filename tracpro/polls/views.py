@@ -226,7 +226,6 @@ class PollRunListView(FilteredMixin, TemplateView):
             title=poll.display_name if poll else _("Poll dates"),
             tab="dates",
             query=self.request.GET.urlencode(),
-            page_query=_without_page(self.request),
         )
         return context
 
@@ -390,7 +389,6 @@ class ResponseByPollRunView(PollRunMixin, TemplateView):
             questions=questions,
             rows=rows,
             page_obj=page,
-            page_query=_without_page(self.request),
         )
         return context
 
@@ -472,7 +470,6 @@ class ParticipationView(FilteredMixin, TemplateView):
             max_columns=MAX_COLUMNS,
             rows=rows,
             page_obj=page,
-            page_query=_without_page(self.request),
             csv_query=_with_format(self.request),
         )
         return context
@@ -483,10 +480,6 @@ def _without(request: HttpRequest, *names: str) -> str:
     for name in names:
         query.pop(name, None)
     return query.urlencode()
-
-
-def _without_page(request: HttpRequest) -> str:
-    return _without(request, "page")
 
 
 def _with_format(request: HttpRequest) -> str:

@@ -147,6 +147,18 @@ def test_it_paginates_responses(world, client_for, ann):
     answered = sum(1 for row in rows_of("may8").values() if row[0] != "empty") + 60
     assert len(first.context["rows"]) == 50
     assert len(first.context["rows"]) + len(second.context["rows"]) == answered
+    assert f"{answered}" in first.text and 'href="?page=2"' in first.text
+    assert 'href="?page=1"' in second.text  # First and Previous
+
+
+def test_page_links_keep_the_filters(world, client_for, ann):
+    pollrun, central = world.pollruns["may8"], world.regions["Central"]
+    for index in range(60):
+        response = make_response(pollrun, make_contact(world.org, f"X{index}", region=central))
+        make_answer(response, world.questions["boys"], index, "Small")
+    url = page_url("polls.response_by_pollrun", pollrun.pk, region=central.pk)
+    page = client_for(ann, world.org).get(url).text
+    assert f'href="?region={central.pk}&amp;page=2"' in page
 
 
 def test_it_hides_a_date_started_for_another_region(world, client_for, kampala_sam):

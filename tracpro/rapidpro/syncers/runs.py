@@ -48,7 +48,7 @@ from tracpro.polls.models import (
     Response,
     ResponseStatus,
 )
-from tracpro.polls.rollups import RollupTracker, lock_org
+from tracpro.polls.rollups import RollupTracker, joining_by_index, lock_org
 from tracpro.rapidpro.models import SyncStream
 from tracpro.rapidpro.sql import (
     analyze,
@@ -364,9 +364,13 @@ class RunWriter:
         copy_rows("sync_raw_runs", RUN_COLUMNS, run_rows)
         copy_rows("sync_answers", ANSWER_COLUMNS, answer_rows)
         # Runs the mirror already holds in this version or a newer one change nothing.
+        # (A subquery per run, not a join: see SYNC_RUNS.)
         counts.skipped += self.run(
-            "DELETE FROM sync_raw_runs s USING polls_response r WHERE r.org_id = %(org)s "
-            "AND r.run_uuid = s.run_uuid AND r.remote_modified_on >= s.modified_on"
+            """
+            DELETE FROM sync_raw_runs s WHERE s.modified_on <= (
+                SELECT r.remote_modified_on FROM polls_response r
+                WHERE r.org_id = %(org)s AND r.run_uuid = s.run_uuid)
+            """
         )
         if counts.skipped < len(run_rows):
             # The joins below must start from these few rows and use the big tables'
@@ -377,7 +381,8 @@ class RunWriter:
             self.name_scope(tracker)
             tracker.before()
             counts.created, counts.updated = self.write_responses()
-            self.run(DEACTIVATE_OLDER)
+            with joining_by_index():
+                self.run(DEACTIVATE_OLDER)
             self.write_answers(counts.updated)
             self.run(SAME_DAY_FOR_GROUPS)
             tracker.after()
@@ -441,29 +446,37 @@ class RunWriter:
         they exist), every response of the same contacts in the same poll dates
         (which one is active may change), and every answer sharing a contact, numeric
         question and day with an answer of the batch (value_to_use)."""
-        tracker.add_responses(
-            """
-            SELECT r.id FROM (SELECT DISTINCT pollrun_id, contact_id FROM sync_runs) p
-            JOIN polls_response r ON r.pollrun_id = p.pollrun_id AND r.contact_id = p.contact_id
-            UNION ALL
-            SELECT response_id FROM sync_runs WHERE is_new
-            """
-        )
-        # The numeric questions come as an array, not a join with polls_question: with
-        # a handful of questions the planner merge-joins on question_id, walking every
-        # answer of the table for each staged run (minutes at a million answers).
+        with joining_by_index():
+            tracker.add_responses(
+                """
+                SELECT r.id FROM (SELECT DISTINCT pollrun_id, contact_id FROM sync_runs) p
+                JOIN polls_response r
+                    ON r.pollrun_id = p.pollrun_id AND r.contact_id = p.contact_id
+                UNION ALL
+                SELECT response_id FROM sync_runs WHERE is_new
+                """
+            )
+            # The numeric questions come as an array, not a join with polls_question:
+            # with a handful of questions the planner merge-joined on question_id,
+            # walking every answer of the table for each staged run.
+            self.run(
+                """
+                INSERT INTO sync_groups
+                SELECT DISTINCT s.contact_id, a.question_id, a.local_date
+                FROM sync_runs s
+                JOIN polls_answer a ON a.response_id = s.response_id
+                WHERE a.question_id = ANY(ARRAY(
+                    SELECT q.id FROM polls_question q JOIN polls_poll p ON p.id = q.poll_id
+                    WHERE p.org_id = %(org)s AND q.question_type = 'numeric'))
+                """
+            )
         self.run(
             """
             INSERT INTO sync_groups
-            SELECT DISTINCT s.contact_id, a.question_id, (a.submitted_on AT TIME ZONE %(tz)s)::date
+            SELECT s.contact_id, a.question_id, (a.submitted_on AT TIME ZONE %(tz)s)::date
             FROM sync_answers a JOIN sync_runs s ON s.run_uuid = a.run_uuid WHERE a.is_numeric
-            UNION
-            SELECT s.contact_id, a.question_id, a.local_date
-            FROM sync_runs s
-            JOIN polls_answer a ON a.response_id = s.response_id
-            WHERE a.question_id = ANY(ARRAY(
-                SELECT q.id FROM polls_question q JOIN polls_poll p ON p.id = q.poll_id
-                WHERE p.org_id = %(org)s AND q.question_type = 'numeric'))
+            EXCEPT
+            SELECT contact_id, question_id, local_date FROM sync_groups
             """
         )
         analyze("sync_groups")
@@ -565,6 +578,9 @@ class RunWriter:
 # writer of responses holds). A new run becomes its contact's active response for
 # the poll date when it is the latest, by creation then run uuid (so the choice never
 # depends on batch boundaries), among the batch and the stored responses.
+# Contacts and responses are looked up with a subquery per run: as a join, the
+# planner hashes the org's whole table while it is small enough, which makes each
+# batch slower than the last through a backfill (and the whole of it quadratic).
 SYNC_RUNS = """
     CREATE TEMP TABLE sync_runs ON COMMIT DROP AS
     SELECT j.*,
@@ -577,18 +593,22 @@ SYNC_RUNS = """
                  AND (r.created_on, r.run_uuid) > (j.created_on, j.run_uuid)
            ) AS activate
     FROM (
-        SELECT s.*, c.id AS contact_id, coalesce(ps.id, pd.id) AS pollrun_id, r.id AS stored_id,
-               row_number() OVER (
-                   PARTITION BY coalesce(ps.id, pd.id), c.id
+        SELECT s.*, row_number() OVER (
+                   PARTITION BY s.pollrun_id, s.contact_id
                    ORDER BY s.created_on DESC, s.run_uuid DESC
                ) = 1 AS latest
-        FROM sync_raw_runs s
-        JOIN contacts_contact c ON c.org_id = %(org)s AND c.uuid = s.contact_uuid
-        LEFT JOIN polls_pollrun ps ON ps.poll_id = s.poll_id AND ps.start_uuid = s.start_uuid
-        LEFT JOIN polls_pollrun pd
-            ON s.start_uuid IS NULL AND pd.poll_id = s.poll_id AND pd.kind = %(day)s
-               AND pd.local_date = (s.created_on AT TIME ZONE %(tz)s)::date
-        LEFT JOIN polls_response r ON r.org_id = %(org)s AND r.run_uuid = s.run_uuid
+        FROM (
+            SELECT s.*, coalesce(ps.id, pd.id) AS pollrun_id,
+                   (SELECT c.id FROM contacts_contact c
+                    WHERE c.org_id = %(org)s AND c.uuid = s.contact_uuid) AS contact_id,
+                   (SELECT r.id FROM polls_response r
+                    WHERE r.org_id = %(org)s AND r.run_uuid = s.run_uuid) AS stored_id
+            FROM sync_raw_runs s
+            LEFT JOIN polls_pollrun ps ON ps.poll_id = s.poll_id AND ps.start_uuid = s.start_uuid
+            LEFT JOIN polls_pollrun pd
+                ON s.start_uuid IS NULL AND pd.poll_id = s.poll_id AND pd.kind = %(day)s
+                   AND pd.local_date = (s.created_on AT TIME ZONE %(tz)s)::date
+        ) s
     ) j
 """
 DEACTIVATE_OLDER = """
