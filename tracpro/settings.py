@@ -144,7 +144,12 @@ DATABASES = {
 }
 # The sync stages each batch of up to 10,000 runs in temporary tables; with the
 # default 8 MB of temp_buffers they spill to disk. Buffers are allocated as used.
-DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c temp_buffers=64MB")
+# Empty sends no startup option (for poolers that refuse them; see operations.md).
+DB_TEMP_BUFFERS = env_str("DB_TEMP_BUFFERS", "64MB")
+if DB_TEMP_BUFFERS:
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", f"-c temp_buffers={DB_TEMP_BUFFERS}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis holds the cache and the per-org task locks; the Celery broker uses the

@@ -52,3 +52,17 @@ def test_production_mode_refuses_to_start_half_configured(missing):
     result = manage("check", **env)
     assert result.returncode != 0
     assert f"{missing} must be set when DEBUG is off" in result.stderr
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "64MB"), ("", "8MB"), ("32MB", "32MB")])
+def test_connections_get_the_temp_buffers_the_sync_stages_batches_in(value, expected, monkeypatch):
+    """DB_TEMP_BUFFERS sets temp_buffers at connection start; empty leaves the server's."""
+    monkeypatch.delenv("DB_TEMP_BUFFERS", raising=False)
+    env = {} if value is None else {"DB_TEMP_BUFFERS": value}
+    show = (
+        "from django.db import connection as c; "
+        "print(c.cursor().execute('SHOW temp_buffers').fetchone()[0])"
+    )
+    result = manage("shell", "--no-imports", "-c", show, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
