@@ -95,6 +95,7 @@ from tracpro.orgs.models import Org, SyncKind, SyncState  # noqa: E402
 from tracpro.polls.models import Poll, Response  # noqa: E402
 from tracpro.rapidpro import client as rapidpro_client  # noqa: E402
 from tracpro.rapidpro.paging import Fetcher  # noqa: E402
+from tracpro.rapidpro.sql import copy_rows  # noqa: E402
 from tracpro.rapidpro.syncers import ORDER, run_sync  # noqa: E402
 from tracpro.rapidpro.syncers.base import (  # noqa: E402
     StreamPuller,
@@ -229,33 +230,24 @@ def mirror_rows(org: Org, pages: list[list]) -> tuple[list[tuple], list[tuple]]:
     return run_rows, answer_rows
 
 
-def timed_copy(tables: list[tuple[str, list[str], list[str], list[tuple]]]) -> float:
-    """Seconds to COPY (binary) each (table, columns, types, rows) and commit."""
+def timed_copy(tables: list[tuple[str, list[tuple[str, str]], list[tuple]]]) -> float:
+    """Seconds to COPY each (table, columns, rows) with the sync's COPY, and commit."""
     started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic():
         tune_batch_transaction()  # as the ingest does
-        for name, columns, types, rows in tables:
-            statement = f"COPY {name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
-            with cursor.cursor.copy(statement) as copy:
-                copy.set_types(types)
-                for row in rows:
-                    copy.write_row(row)
+        for name, columns, rows in tables:
+            copy_rows(name, columns, rows)
     return time.perf_counter() - started
 
 
 def copy_baseline(rows: tuple[list[tuple], list[tuple]]) -> float:
     """COPY one row per run and per answer (what the mirror keeps) into unlogged tables."""
-    tables = []
+    tables = [("bench_runs", RUN_COLUMNS, rows[0]), ("bench_answers", ANSWER_COLUMNS, rows[1])]
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_runs, bench_answers")
-        for name, columns, table_rows in (
-            ("bench_runs", RUN_COLUMNS, rows[0]),
-            ("bench_answers", ANSWER_COLUMNS, rows[1]),
-        ):
+        for name, columns, _ in tables:
             spec = ", ".join(f"{column} {sql_type}" for column, sql_type in columns)
             cursor.execute(f"CREATE UNLOGGED TABLE {name} ({spec})")
-            names, types = [c for c, _ in columns], [t for _, t in columns]
-            tables.append((name, names, types, table_rows))
     seconds = timed_copy(tables)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_runs, bench_answers")
@@ -317,11 +309,8 @@ def write_floor(org: Org, rows: tuple[list[tuple], list[tuple]]) -> float:
         cursor.execute("CREATE TABLE bench_floor_answers (LIKE polls_answer INCLUDING ALL)")
     seconds = timed_copy(
         [
-            (name, [c for c, _ in columns], [t for _, t in columns], table_rows)
-            for name, columns, table_rows in (
-                ("bench_floor_responses", FLOOR_RESPONSE_COLUMNS, responses),
-                ("bench_floor_answers", FLOOR_ANSWER_COLUMNS, answers),
-            )
+            ("bench_floor_responses", FLOOR_RESPONSE_COLUMNS, responses),
+            ("bench_floor_answers", FLOOR_ANSWER_COLUMNS, answers),
         ]
     )
     with connection.cursor() as cursor:
