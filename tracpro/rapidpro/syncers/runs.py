@@ -456,9 +456,8 @@ class RunWriter:
                 SELECT response_id FROM sync_runs WHERE is_new
                 """
             )
-            # The numeric questions come as an array, not a join with polls_question:
-            # with a handful of questions the planner merge-joined on question_id,
-            # walking every answer of the table for each staged run.
+            # The numeric questions come as an array: each staged response's answers
+            # to them are then one lookup in the (response, question) unique index.
             self.run(
                 """
                 INSERT INTO sync_groups
