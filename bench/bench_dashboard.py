@@ -339,43 +339,43 @@ def median_seconds(action, repeats: int = REPEATS) -> float:
     return statistics.median(times)
 
 
-def request_for(org, user):
+def scope_for(org, user):
     from django.test import RequestFactory
 
+    from tracpro.groups.views import get_scope
     from tracpro.orgs.access import get_membership
 
     request = RequestFactory().get("/", HTTP_HOST=f"{org.subdomain}.localhost")
     request.user, request.org, request.session = user, org, {}
     request.membership = get_membership(user, org)
-    return request
+    return get_scope(request)
 
 
 def chart_data(org, user, poll) -> dict:
     """What the poll page computes for its charts and maps, for every date."""
-    from tracpro.charts.filters import FilterForm
-    from tracpro.charts.poll_charts import ChartInput, poll_charts
-    from tracpro.charts.regions import RegionTree
-    from tracpro.polls.visibility import shown_questions, visible_pollruns
+    from django.http import QueryDict
 
-    request = request_for(org, user)
-    request.GET = request.GET.copy()
-    request.GET.update({"range": "custom", "start": "2024-01-01", "end": "2024-12-31"})
-    filters = FilterForm(request.GET, request=request).filters()
-    pollruns = list(visible_pollruns(request).filter(poll=poll).order_by("conducted_on"))
-    data = ChartInput.fetch(org, filters, RegionTree.load(org), shown_questions(poll), pollruns)
+    from tracpro.charts.poll_charts import ChartInput, poll_charts
+    from tracpro.dashboards.forms import FilterForm
+    from tracpro.polls.models import PollRun
+
+    scope = scope_for(org, user)
+    query = QueryDict("range=custom&start=2024-01-01&end=2024-12-31")
+    filters = FilterForm(query, scope=scope).filters()
+    pollruns = list(PollRun.objects.visible_to(scope).filter(poll=poll).order_by("conducted_on"))
+    data = ChartInput.fetch(org, filters, scope.tree, poll.shown_questions(), pollruns)
     return poll_charts(data)
 
 
 def export_query(org, poll):
     from tracpro.charts.data import filtered_responses
     from tracpro.charts.filters import Filters
-    from tracpro.polls import export
+    from tracpro.dashboards import exports
     from tracpro.polls.models import ResponseStatus
-    from tracpro.polls.visibility import shown_questions
 
     pollrun_ids = list(poll.pollruns.values_list("pk", flat=True))
     responses = filtered_responses(org, Filters(), pollrun_ids).exclude(status=ResponseStatus.EMPTY)
-    return export.response_values(responses, shown_questions(poll), org)
+    return exports.response_values(responses, poll.shown_questions(), org)
 
 
 def stream_export(org, user, poll) -> tuple[int, float]:

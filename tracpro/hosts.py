@@ -8,7 +8,7 @@ host_patterns = patterns(
         r"(?P<subdomain>[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)",
         "tracpro.urls",
         name="org",
-        callback="tracpro.orgs.hosts.remember_subdomain",
+        callback="tracpro.orgs.middleware.remember_subdomain",
     ),
     host(r"", "tracpro.urls_root", name="root"),
 )

@@ -82,9 +82,14 @@ INSTALLED_APPS = [
     "tracpro.msgs",
     "tracpro.rapidpro",
     "tracpro.charts",
+    "tracpro.dashboards",
+    "tracpro.manage",
     "tracpro.home",
     "tracpro.health",
 ]
+if DEBUG:
+    # `seed_demo` and its public passwords exist only in development.
+    INSTALLED_APPS.append("tracpro.demo")
 
 MIDDLEWARE = [
     "django_hosts.middleware.HostsRequestMiddleware",
@@ -120,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tracpro.orgs.context_processors.org",
+                "tracpro.groups.context_processors.region_scope",
             ],
             "builtins": ["django.templatetags.i18n"],
         },

@@ -6,14 +6,10 @@ from tracpro.health.views import healthz
 
 urlpatterns = [
     path("", include("tracpro.home.urls")),
-    path("", include("tracpro.polls.urls")),
-    path("", include("tracpro.groups.urls")),
-    path("", include("tracpro.contacts.urls")),
-    path("", include("tracpro.accounts.urls_org")),
-    path("", include("tracpro.orgs.urls")),
-    path("", include("tracpro.rapidpro.urls")),
+    path("", include("tracpro.dashboards.urls")),
+    path("", include("tracpro.manage.urls")),
     path("users/", include("tracpro.accounts.urls")),
     path("healthz", healthz, name="healthz"),
 ]
 
-handler500 = "tracpro.health.errors.server_error"
+handler500 = "tracpro.health.views.server_error"

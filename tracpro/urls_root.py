@@ -10,9 +10,9 @@ urlpatterns = [
     path("", chooser, name="home"),
     path("manage/", include(OrgCRUDL().as_urlpatterns())),
     path("manage/", include(UserCRUDL().as_urlpatterns())),
-    path("manage/", include("tracpro.rapidpro.urls_root")),
+    path("manage/", include("tracpro.manage.urls_root")),
     path("users/", include("tracpro.accounts.urls")),
     path("healthz", healthz, name="healthz"),
 ]
 
-handler500 = "tracpro.health.errors.server_error"
+handler500 = "tracpro.health.views.server_error"

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from tracpro.accounts.forms import LanguageForm, SuperuserForm
 from tracpro.accounts.models import User
-from tracpro.orgs.access import SuperuserRequiredMixin
+from tracpro.orgs.views import SuperuserRequiredMixin
 
 
 class LoginView(auth_views.LoginView):

@@ -4,7 +4,7 @@ Numeric questions show the average answer of each area, coloured by the
 category the question's own rules give that average (so an average of 4.5
 lands where RapidPro would have routed a 4.5); categorical questions show the
 most common category. Areas are the regions of the view that have a boundary
-(see RegionTree.map_units); geometry is the simplified copy the sync keeps.
+(see `tracpro.charts.regions.map_units`); geometry is the simplified copy the sync keeps.
 """
 
 from collections import Counter, defaultdict

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from tracpro.charts import regions
 from tracpro.charts.data import (
     AnswerRow,
     ResponseRow,
@@ -26,9 +27,10 @@ from tracpro.charts.data import (
 from tracpro.charts.filters import Filters
 from tracpro.charts.histograms import histograms
 from tracpro.charts.maps import boundary_features, map_areas
-from tracpro.charts.regions import RegionTree, Unit, unit_lookup
+from tracpro.charts.regions import Unit, unit_lookup
 from tracpro.charts.tally import Tally, category_order, mean, percent, pstdev, rounded
 from tracpro.charts.words import word_counts
+from tracpro.groups.tree import RegionTree
 from tracpro.orgs.models import Org
 from tracpro.polls.models import PollRun, Question, QuestionType
 
@@ -57,13 +59,13 @@ class ChartInput:
         return cls(org, filters, tree, questions, pollruns, by_question, responses)
 
     def map_units(self) -> list[Unit]:
-        return self.tree.map_units(self.filters.region_ids)
+        return regions.map_units(self.tree, self.filters.region_ids)
 
     def breakdown(self) -> "Breakdown":
         """How series split: by region when the filters ask for it, else one series."""
         if not self.filters.split_regions:
             return Breakdown(None)
-        return Breakdown(self.tree.units(self.filters.region_ids))
+        return Breakdown(regions.units(self.tree, self.filters.region_ids))
 
     def response_totals(self, breakdown: "Breakdown") -> dict[tuple[str, int], int]:
         """Active responses (all statuses) per (series key, poll date)."""

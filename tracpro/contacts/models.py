@@ -2,11 +2,10 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tracpro.groups.scope import get_scope
+from tracpro.groups.scope import RegionScope
 from tracpro.orgs.models import Org, OrgScopedQuerySet
 
 # The field used as the facility code when an admin has not chosen one.
@@ -85,9 +84,8 @@ class PushStatus(models.TextChoices):
 
 
 class ContactQuerySet(OrgScopedQuerySet):
-    def visible_to(self, request: HttpRequest) -> "ContactQuerySet":
-        """The org's contacts within the request's region scope (active or not)."""
-        scope = get_scope(request)
+    def visible_to(self, scope: RegionScope) -> "ContactQuerySet":
+        """The org's contacts within the region scope (active or not)."""
         contacts = self.filter(org=scope.org)
         if scope.region_ids is not None:
             contacts = contacts.filter(region_id__in=scope.region_ids)

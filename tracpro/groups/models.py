@@ -1,5 +1,3 @@
-from collections.abc import Iterable
-
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -67,43 +65,6 @@ class Boundary(models.Model):
         return self.name
 
 
-class RegionQuerySet(OrgScopedQuerySet):
-    def tree_ids(self, org: Org, roots: Iterable[int]) -> frozenset[int]:
-        """The given active regions and all their active descendants."""
-        children: dict[int | None, list[int]] = {}
-        for pk, parent_id in self.filter(org=org, is_active=True).values_list("pk", "parent_id"):
-            children.setdefault(parent_id, []).append(pk)
-        active = {pk for kids in children.values() for pk in kids}
-        found: set[int] = set()
-        stack = [pk for pk in roots if pk in active]
-        while stack:
-            pk = stack.pop()
-            if pk not in found:
-                found.add(pk)
-                stack.extend(children.get(pk, ()))
-        return frozenset(found)
-
-    def in_tree_order(self, org: Org) -> list["Region"]:
-        """The org's active regions depth-first (siblings by name), each with a
-        `depth`. A region whose parent is inactive is shown as a top-level one."""
-        regions = list(self.filter(org=org, is_active=True).order_by("name", "pk"))
-        ids = {region.pk for region in regions}
-        children: dict[int | None, list[Region]] = {}
-        for region in regions:
-            parent_id = region.parent_id if region.parent_id in ids else None
-            children.setdefault(parent_id, []).append(region)
-        ordered: list[Region] = []
-
-        def visit(parent_id: int | None, depth: int) -> None:
-            for region in children.get(parent_id, ()):
-                region.depth = depth
-                ordered.append(region)
-                visit(region.pk, depth + 1)
-
-        visit(None, 0)
-        return ordered
-
-
 class Region(models.Model):
     """A RapidPro contact group chosen as a region; regions form a tree in TracPro."""
 
@@ -128,7 +89,7 @@ class Region(models.Model):
         verbose_name=_("boundary"),
     )
 
-    objects = RegionQuerySet.as_manager()
+    objects = OrgScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("region")
@@ -140,21 +101,6 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def subtree_ids(self) -> frozenset[int]:
-        """This region and all its active descendants."""
-        return Region.objects.tree_ids(self.org, [self.pk]) | {self.pk}
-
-    def ancestors(self) -> list["Region"]:
-        """Parent first, up to the top-level region."""
-        found: list[Region] = []
-        seen = {self.pk}
-        current = self.parent
-        while current is not None and current.pk not in seen:
-            found.append(current)
-            seen.add(current.pk)
-            current = current.parent
-        return found
 
     def deactivate(self) -> None:
         """Stop following this region. Its children move up to its parent, and

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tracpro.groups.models import Boundary, Region, RemoteGroup, ReporterGroup
+from tracpro.groups.tree import RegionTree
 from tracpro.orgs import tasks
 from tracpro.orgs.models import Org, SyncKind
 
@@ -72,8 +73,9 @@ def deactivate(item: Region | ReporterGroup) -> None:
 def parent_choices(region: Region) -> list[Region]:
     """Regions that may become `region`'s parent: any active region of its org
     except itself and its descendants, in tree order."""
-    excluded = region.subtree_ids()
-    return [r for r in Region.objects.in_tree_order(region.org) if r.pk not in excluded]
+    tree = RegionTree.load(region.org)
+    excluded = tree.subtree([region.pk])
+    return [r for r in tree.in_order() if r.pk not in excluded and r.pk != region.pk]
 
 
 def check_parent(region: Region, parent: Region | None) -> None:
@@ -83,7 +85,7 @@ def check_parent(region: Region, parent: Region | None) -> None:
         raise HierarchyError(_("Choose an active region of this organization."))
     if parent.pk == region.pk:
         raise HierarchyError(_("A region cannot be its own parent."))
-    if parent.pk in region.subtree_ids():
+    if parent.pk in RegionTree.load(region.org).subtree([region.pk]):
         raise HierarchyError(
             _("%(parent)s is inside %(region)s, so it cannot also be its parent.")
             % {"parent": parent.name, "region": region.name}

@@ -1,26 +1,114 @@
-from django.contrib import messages
-from django.db.models import Count
+"""The region scope of a request, and the region switcher.
+
+Every org page starts with `get_scope(request)` (or `ScopedMixin` /
+`AdminRequiredMixin` on a class-based view): it answers 404 when the user may
+not see the page, and returns the `RegionScope` that everything below the
+view takes instead of the request.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponseRedirect,
-    JsonResponse,
 )
-from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse_lazy
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from django.views.generic import FormView, TemplateView
 
-from tracpro.contacts.models import Contact
-from tracpro.groups import services
-from tracpro.groups.forms import GroupSelectForm, RegionForm, RegionMoveForm
-from tracpro.groups.models import Region, RemoteGroup, ReporterGroup
-from tracpro.groups.scope import get_scope, save_choice
-from tracpro.orgs.access import AdminRequiredMixin, admin_required
+from tracpro.groups.models import Region
+from tracpro.groups.scope import RegionScope
+from tracpro.orgs.access import can_enter, is_admin
+
+SESSION_KEY = "region:{org_id}"
+
+
+def get_scope(request: HttpRequest, *, admin: bool = False) -> RegionScope:
+    """The org and the regions this request may see (computed once per request);
+    404 when `admin` is asked for and the user is not an admin of the org."""
+    if request.org is None or not can_enter(request.user, request.membership):
+        raise Http404
+    scope = getattr(request, "_region_scope", None)
+    if scope is None:
+        scope = request._region_scope = _build_scope(request)
+    if admin and not scope.is_admin:
+        raise Http404
+    return scope
+
+
+def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Function views of org admins: everyone else gets a 404 before anything else
+    (even before a wrong method is refused)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        get_scope(request, admin=True)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class ScopedMixin:
+    """Class-based views: `self.scope` is ready before any handler runs."""
+
+    admin_only = False
+    request: HttpRequest
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        get_scope(request, admin=self.admin_only)
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def scope(self) -> RegionScope:
+        return get_scope(self.request, admin=self.admin_only)
+
+
+class AdminRequiredMixin(ScopedMixin):
+    """Org admins only; everyone else gets a 404, never a hint that the page exists."""
+
+    admin_only = True
+
+
+def _build_scope(request: HttpRequest) -> RegionScope:
+    membership = request.membership
+    admin = is_admin(request.user, membership)
+    assigned = [] if admin else membership.regions.values_list("pk", flat=True)
+    current_id, include_subregions = _saved_choice(request)
+    return RegionScope.build(
+        request.org,
+        is_admin=admin,
+        assigned_ids=assigned,
+        current_id=current_id,
+        include_subregions=include_subregions,
+    )
+
+
+def _saved_choice(request: HttpRequest) -> tuple[int | None, bool]:
+    membership = request.membership
+    if membership is not None:
+        return membership.current_region_id, membership.include_subregions
+    saved = request.session.get(SESSION_KEY.format(org_id=request.org.pk), {})
+    return saved.get("region"), saved.get("include_subregions", True)
+
+
+def _save_choice(request: HttpRequest, region: Region | None, include_subregions: bool) -> None:
+    """Remember the switcher's choice per user and org (superusers without a
+    membership keep it in their session)."""
+    membership = request.membership
+    if membership is not None:
+        membership.current_region = region
+        membership.include_subregions = include_subregions
+        membership.save(update_fields=["current_region", "include_subregions"])
+    else:
+        request.session[SESSION_KEY.format(org_id=request.org.pk)] = {
+            "region": region.pk if region else None,
+            "include_subregions": include_subregions,
+        }
+    request.__dict__.pop("_region_scope", None)
 
 
 @require_POST
@@ -34,173 +122,8 @@ def choose_region(request: HttpRequest) -> HttpResponse:
         region = next((r for r in scope.choices() if str(r.pk) == choice), None)
         if region is None:
             return HttpResponseBadRequest("Unknown region.")
-    save_choice(request, region, include_subregions)
+    _save_choice(request, region, include_subregions)
     next_url = request.POST.get("next", "/")
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = "/"
     return HttpResponseRedirect(next_url)
-
-
-def active_contact_counts(org, field: str) -> dict[int, int]:
-    """Active contacts per region (field="region") or per reporter group."""
-    rows = (
-        Contact.objects.for_org(org)
-        .active()
-        .filter(**{f"{field}__isnull": False})
-        .values(field)
-        .annotate(count=Count("pk", distinct=True))
-    )
-    return {row[field]: row["count"] for row in rows}
-
-
-def missing_in_rapidpro(org, items) -> set[str]:
-    """uuids of chosen groups that RapidPro no longer has."""
-    present = set(RemoteGroup.objects.for_org(org).active().values_list("uuid", flat=True))
-    return {item.uuid for item in items if item.uuid not in present}
-
-
-class RegionListView(AdminRequiredMixin, TemplateView):
-    """Regions as a tree: contact counts, boundaries, and drag and drop to re-arrange."""
-
-    template_name = "groups/region_list.html"
-
-    def get_context_data(self, **kwargs):
-        org = self.request.org
-        regions = Region.objects.in_tree_order(org)
-        boundaries = {r.boundary_id for r in regions if r.boundary_id}
-        names = dict(org.boundaries.filter(pk__in=boundaries).values_list("pk", "name"))
-        direct = active_contact_counts(org, "region")
-        totals = {region.pk: direct.get(region.pk, 0) for region in regions}
-        for region in reversed(regions):  # tree order: descendants come after ancestors
-            if region.parent_id in totals:
-                totals[region.parent_id] += totals[region.pk]
-        missing = missing_in_rapidpro(org, regions)
-        for region in regions:
-            region.direct_contacts = direct.get(region.pk, 0)
-            region.total_contacts = totals.get(region.pk, 0)
-            region.boundary_name = names.get(region.boundary_id, "")
-            region.missing = region.uuid in missing
-        return super().get_context_data(
-            regions=regions,
-            title=_("Regions"),
-            unassigned=Contact.objects.for_org(org).active().filter(region=None).count(),
-            **kwargs,
-        )
-
-
-class GroupSelectView(AdminRequiredMixin, FormView):
-    """Choose RapidPro groups as regions or reporter groups."""
-
-    form_class = GroupSelectForm
-    template_name = "groups/group_select.html"
-    model: type[Region] | type[ReporterGroup] = Region
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "org": self.request.org, "model": self.model}
-
-    def form_valid(self, form):
-        change = services.select_groups(self.request.org, self.model, form.cleaned_data["groups"])
-        if change.changed:
-            messages.success(
-                self.request,
-                _("Saved. TracPro is now fetching the contacts of the chosen groups."),
-            )
-        else:
-            messages.info(self.request, _("Nothing changed."))
-        return redirect(self.get_success_url())
-
-
-class RegionSelectView(GroupSelectView):
-    model = Region
-    success_url = reverse_lazy("groups:region_list")
-    extra_context = {
-        "title": gettext_lazy("Choose regions"),
-        "intro": gettext_lazy(
-            "Tick the RapidPro contact groups that stand for places (districts, "
-            "provinces...). You can arrange them in a hierarchy afterwards."
-        ),
-    }
-
-
-class ReporterGroupSelectView(GroupSelectView):
-    model = ReporterGroup
-    success_url = reverse_lazy("groups:reportergroup_list")
-    extra_context = {
-        "title": gettext_lazy("Choose reporter groups"),
-        "intro": gettext_lazy(
-            "Tick the RapidPro contact groups that stand for kinds of reporters "
-            "(head teachers, grade 5 teachers...)."
-        ),
-    }
-
-
-class RegionUpdateView(AdminRequiredMixin, FormView):
-    """A region's parent and boundary."""
-
-    form_class = RegionForm
-    model = Region
-    template_name = "groups/region_update.html"
-    success_url = reverse_lazy("groups:region_list")
-
-    def dispatch(self, request, *args, **kwargs):
-        self.region = get_object_or_404(
-            Region.objects.for_org(request.org).active().select_related("org"), pk=kwargs["pk"]
-        )
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "region": self.region}
-
-    def get_context_data(self, **kwargs):
-        title = _("Edit %(region)s") % {"region": self.region.name}
-        return super().get_context_data(region=self.region, title=title, **kwargs)
-
-    def form_valid(self, form):
-        data = form.cleaned_data
-        try:
-            services.update_region(self.region, data["parent"], data["boundary"])
-        except services.HierarchyError as error:
-            form.add_error("parent", str(error))
-            return self.form_invalid(form)
-        messages.success(self.request, _("%(region)s saved.") % {"region": self.region.name})
-        return super().form_valid(form)
-
-
-@admin_required
-@require_POST
-def move_region(request: HttpRequest) -> JsonResponse:
-    """Drag and drop on the region list: JSON in, JSON out (the page then reloads)."""
-    form = RegionMoveForm(request.POST, org=request.org)
-    if not form.is_valid():
-        return JsonResponse({"error": _("That region no longer exists.")}, status=400)
-    region, parent = form.cleaned_data["region"], form.cleaned_data["parent"]
-    try:
-        services.move_region(region, parent)
-    except services.HierarchyError as error:
-        return JsonResponse({"error": str(error)}, status=400)
-    if parent is None:
-        message = _("%(region)s is now a top-level region.") % {"region": region.name}
-    else:
-        message = _("%(region)s is now inside %(parent)s.") % {
-            "region": region.name,
-            "parent": parent.name,
-        }
-    messages.success(request, message)
-    return JsonResponse({"ok": True, "message": message})
-
-
-class ReporterGroupListView(AdminRequiredMixin, TemplateView):
-    template_name = "groups/reportergroup_list.html"
-
-    def get_context_data(self, **kwargs):
-        org = self.request.org
-        groups = list(ReporterGroup.objects.for_org(org).active().order_by("name"))
-        counts = active_contact_counts(org, "reporter_groups")
-        missing = missing_in_rapidpro(org, groups)
-        for group in groups:
-            group.contact_count = counts.get(group.pk, 0)
-            group.missing = group.uuid in missing
-        without = Contact.objects.for_org(org).active().filter(reporter_groups=None).count()
-        return super().get_context_data(
-            groups=groups, title=_("Reporter groups"), without_group=without, **kwargs
-        )

@@ -7,16 +7,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count
-from django.http import HttpRequest
 from django.utils import timezone
 
 from tracpro.charts.data import filtered_responses, response_rows
 from tracpro.charts.filters import Filters
-from tracpro.charts.regions import RegionTree
 from tracpro.groups.models import ReporterGroup
-from tracpro.groups.scope import get_scope
+from tracpro.groups.scope import RegionScope
 from tracpro.polls.models import Poll, PollRun, ResponseStatus
-from tracpro.polls.visibility import selected_polls, visible_pollruns
 
 ACTIVITY_DAYS = 30
 TOP = 5
@@ -51,13 +48,13 @@ class Ranked:
     responses: int
 
 
-def scope_filters(request: HttpRequest) -> Filters:
-    return Filters(region_ids=get_scope(request).region_ids)
+def scope_filters(scope: RegionScope) -> Filters:
+    return Filters(region_ids=scope.region_ids)
 
 
-def date_figures(request: HttpRequest, pollruns: Sequence[PollRun]) -> list[DateFigures]:
+def date_figures(scope: RegionScope, pollruns: Sequence[PollRun]) -> list[DateFigures]:
     counts: dict[int, Counter] = defaultdict(Counter)
-    rows = response_rows(request.org, scope_filters(request), [p.pk for p in pollruns])
+    rows = response_rows(scope.org, scope_filters(scope), [p.pk for p in pollruns])
     for row in rows:
         counts[row.pollrun_id][row.status] += row.count
     return [
@@ -71,17 +68,16 @@ def date_figures(request: HttpRequest, pollruns: Sequence[PollRun]) -> list[Date
     ]
 
 
-def polls_with_latest_dates(request: HttpRequest) -> tuple[list[PollFigures], list[DateFigures]]:
+def polls_with_latest_dates(scope: RegionScope) -> tuple[list[PollFigures], list[DateFigures]]:
     """Every poll with its latest date, and the latest dates of all polls."""
-    polls = list(selected_polls(request).order_by("name", "rapidpro_name"))
-    latest_per_poll = list(
-        visible_pollruns(request).order_by("poll_id", "-conducted_on", "-pk").distinct("poll_id")
-    )
-    recent = list(visible_pollruns(request).order_by("-conducted_on", "-pk")[:RECENT_DATES])
+    polls = list(Poll.objects.selected(scope.org).order_by("name", "rapidpro_name"))
+    pollruns = PollRun.objects.visible_to(scope)
+    latest_per_poll = list(pollruns.order_by("poll_id", "-conducted_on", "-pk").distinct("poll_id"))
+    recent = list(pollruns.order_by("-conducted_on", "-pk")[:RECENT_DATES])
     figures = {
         figure.pollrun.pk: figure
         for figure in date_figures(
-            request, list({p.pk: p for p in latest_per_poll + recent}.values())
+            scope, list({p.pk: p for p in latest_per_poll + recent}.values())
         )
     }
     latest = {pollrun.poll_id: figures[pollrun.pk] for pollrun in latest_per_poll}
@@ -94,34 +90,32 @@ def polls_with_latest_dates(request: HttpRequest) -> tuple[list[PollFigures], li
     )
 
 
-def recent_pollrun_ids(request: HttpRequest) -> list[int]:
-    since = timezone.localdate(timezone=request.org.tz) - timedelta(days=ACTIVITY_DAYS - 1)
-    return list(
-        visible_pollruns(request).filter(local_date__gte=since).values_list("pk", flat=True)
-    )
+def recent_pollrun_ids(scope: RegionScope) -> list[int]:
+    since = timezone.localdate(timezone=scope.org.tz) - timedelta(days=ACTIVITY_DAYS - 1)
+    pollruns = PollRun.objects.visible_to(scope).filter(local_date__gte=since)
+    return list(pollruns.values_list("pk", flat=True))
 
 
-def most_active_regions(request: HttpRequest, pollrun_ids: list[int]) -> list[Ranked]:
+def most_active_regions(scope: RegionScope, pollrun_ids: list[int]) -> list[Ranked]:
     """Regions with the most responses (partial or complete) in the last 30 days."""
     totals: Counter = Counter()
-    for row in response_rows(request.org, scope_filters(request), pollrun_ids):
+    for row in response_rows(scope.org, scope_filters(scope), pollrun_ids):
         if row.status != ResponseStatus.EMPTY and row.region_id is not None:
             totals[row.region_id] += row.count
-    tree = RegionTree.for_request(request)
-    return [Ranked(tree.path(pk), count) for pk, count in totals.most_common(TOP) if count]
+    return [Ranked(scope.tree.path(pk), count) for pk, count in totals.most_common(TOP) if count]
 
 
-def most_active_groups(request: HttpRequest, pollrun_ids: list[int]) -> list[Ranked]:
+def most_active_groups(scope: RegionScope, pollrun_ids: list[int]) -> list[Ranked]:
     """Reporter groups with the most responses (partial or complete) in the last 30 days."""
     if not pollrun_ids:
         return []
     rows = (
-        filtered_responses(request.org, scope_filters(request), pollrun_ids)
+        filtered_responses(scope.org, scope_filters(scope), pollrun_ids)
         .exclude(status=ResponseStatus.EMPTY)
         .filter(contact__reporter_groups__is_active=True)
         .values("contact__reporter_groups")
         .annotate(n=Count("pk"))
         .order_by("-n", "contact__reporter_groups")[:TOP]
     )
-    names = dict(ReporterGroup.objects.for_org(request.org).values_list("pk", "name"))
+    names = dict(ReporterGroup.objects.for_org(scope.org).values_list("pk", "name"))
     return [Ranked(names[row["contact__reporter_groups"]], row["n"]) for row in rows]

@@ -1,23 +1,24 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from tracpro.groups.views import get_scope
 from tracpro.home import activity
-from tracpro.orgs.access import is_org_admin
 from tracpro.orgs.models import SyncState
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """The org's home: polls and their latest dates, recent activity, sync trouble."""
-    polls, recent_dates = activity.polls_with_latest_dates(request)
-    pollrun_ids = activity.recent_pollrun_ids(request)
+    scope = get_scope(request)
+    polls, recent_dates = activity.polls_with_latest_dates(scope)
+    pollrun_ids = activity.recent_pollrun_ids(scope)
     failing = []
-    if is_org_admin(request):
-        failing = list(SyncState.objects.filter(org=request.org, failures__gt=0).order_by("kind"))
+    if scope.is_admin:
+        failing = list(SyncState.objects.filter(org=scope.org, failures__gt=0).order_by("kind"))
     context = {
         "polls": polls,
         "recent_dates": recent_dates,
-        "active_regions": activity.most_active_regions(request, pollrun_ids),
-        "active_groups": activity.most_active_groups(request, pollrun_ids),
+        "active_regions": activity.most_active_regions(scope, pollrun_ids),
+        "active_groups": activity.most_active_groups(scope, pollrun_ids),
         "activity_days": activity.ACTIVITY_DAYS,
         "failing_syncs": failing,
     }

@@ -1,10 +1,9 @@
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from tracpro.accounts.models import User
-from tracpro.contacts.models import DataField
 from tracpro.orgs.models import Membership, Org, Role
 from tracpro.orgs.validators import timezone_names
 
@@ -37,7 +36,7 @@ class OrgForm(LocaleFields, forms.ModelForm):
 
     administrators = forms.ModelMultipleChoiceField(
         label=_("Administrators"),
-        queryset=User.objects.filter(is_active=True).order_by("email"),
+        queryset=get_user_model().objects.filter(is_active=True).order_by("email"),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
@@ -70,7 +69,7 @@ class OrgForm(LocaleFields, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["administrators"].initial = User.objects.filter(
+            self.fields["administrators"].initial = get_user_model().objects.filter(
                 memberships__org=self.instance, memberships__role=Role.ADMIN
             )
 
@@ -85,56 +84,3 @@ class OrgForm(LocaleFields, forms.ModelForm):
                     user=user, org=org, defaults={"role": Role.ADMIN}
                 )
             Membership.objects.filter(org=org, role=Role.ADMIN).exclude(user__in=admins).delete()
-
-
-class OrgSettingsForm(LocaleFields, forms.ModelForm):
-    """An org admin's settings: languages, time zone, how to count answers, and
-    which RapidPro contact fields TracPro shows."""
-
-    shown_fields = forms.ModelMultipleChoiceField(
-        label=_("Contact fields shown in TracPro"),
-        queryset=DataField.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text=_("Shown on contact pages and forms, and offered as chart filters."),
-    )
-    facility_code_field = forms.ModelChoiceField(
-        label=_("Facility code field"),
-        queryset=DataField.objects.none(),
-        required=False,
-        empty_label=_("None"),
-        help_text=_("The RapidPro contact field that holds each contact's facility code."),
-    )
-
-    class Meta:
-        model = Org
-        fields = ["name", "timezone", "language", "languages", "same_day_rule", "show_spoof_data"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        org = self.instance
-        fields = DataField.objects.for_org(org).active().order_by("label")
-        self.fields["shown_fields"].queryset = fields
-        self.fields["shown_fields"].initial = list(fields.filter(is_visible=True))
-        self.fields["facility_code_field"].queryset = fields
-        self.fields["facility_code_field"].initial = DataField.objects.facility_code(org)
-
-    def _save_m2m(self) -> None:
-        super()._save_m2m()
-        org = self.instance
-        shown = self.cleaned_data.get("shown_fields") or []
-        facility = self.cleaned_data.get("facility_code_field")
-        with transaction.atomic():
-            fields = DataField.objects.for_org(org)
-            fields.exclude(pk__in=[field.pk for field in shown]).update(is_visible=False)
-            fields.filter(pk__in=[field.pk for field in shown]).update(is_visible=True)
-            fields.exclude(pk=getattr(facility, "pk", None)).update(is_facility_code=False)
-            if facility is not None:
-                fields.filter(pk=facility.pk).update(is_facility_code=True)
-
-
-class ConnectionForm(forms.Form):
-    """The API URL and token typed in the org form, for "Test connection"."""
-
-    api_url = forms.URLField(assume_scheme="https")
-    api_token = forms.CharField(max_length=128)

@@ -16,6 +16,11 @@ from tracpro.orgs.models import Org
 DEPENDENCY_ERRORS = (DatabaseError, RedisError)
 
 
+def remember_subdomain(request: HttpRequest, subdomain: str) -> None:
+    """django-hosts callback for org hosts; OrgMiddleware then looks the org up."""
+    request.subdomain = subdomain
+
+
 def service_unavailable(request: HttpRequest) -> HttpResponse:
     response = TemplateResponse(request, "503.html", status=503)
     response.render()
@@ -50,7 +55,7 @@ class OrgMiddleware:
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
         if request.org is None or not getattr(view_func, "login_required", True):
             return None
-        if request.user.is_authenticated and not can_enter(request):
+        if request.user.is_authenticated and not can_enter(request.user, request.membership):
             raise Http404
         return None
 

@@ -3,7 +3,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tracpro.groups.scope import RegionScope
 from tracpro.orgs.models import Org, OrgScopedQuerySet
+
+
+class PollQuerySet(OrgScopedQuerySet):
+    def selected(self, org: Org) -> "PollQuerySet":
+        """The org's flows that admins selected as polls (the ones dashboards show)."""
+        return self.for_org(org).active()
 
 
 class Poll(models.Model):
@@ -30,7 +37,7 @@ class Poll(models.Model):
     created_on = models.DateTimeField(default=timezone.now, editable=False)
     modified_on = models.DateTimeField(auto_now=True)
 
-    objects = OrgScopedQuerySet.as_manager()
+    objects = PollQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("poll")
@@ -47,6 +54,10 @@ class Poll(models.Model):
     def display_name(self) -> str:
         return self.name or self.rapidpro_name
 
+    def shown_questions(self) -> list["Question"]:
+        """The questions admins left shown, in flow order."""
+        return list(self.questions.filter(is_active=True).order_by("order", "pk"))
+
 
 class QuestionType(models.TextChoices):
     NUMERIC = "numeric", _("Numeric")
@@ -59,6 +70,17 @@ class PollChildQuerySet(models.QuerySet):
 
     def for_org(self, org: Org) -> "PollChildQuerySet":
         return self.filter(poll__org=org)
+
+
+class PollRunQuerySet(PollChildQuerySet):
+    def visible_to(self, scope: RegionScope) -> "PollRunQuerySet":
+        """Dates of selected polls that concern the scope: org-wide dates, and dates
+        started for a region in view, above it or below it."""
+        pollruns = self.for_org(scope.org).filter(poll__is_active=True)
+        related = scope.related_ids()
+        if related is None:
+            return pollruns
+        return pollruns.filter(models.Q(region__isnull=True) | models.Q(region_id__in=related))
 
 
 class Question(models.Model):
@@ -123,7 +145,7 @@ class PollRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = PollChildQuerySet.as_manager()
+    objects = PollRunQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("poll date")

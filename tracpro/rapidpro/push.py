@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from tracpro.contacts.models import Contact, DataField, PushStatus
 from tracpro.groups.models import Region, ReporterGroup
+from tracpro.groups.tree import RegionTree
 from tracpro.orgs.tasks import redis_client, release
 from tracpro.polls.models import Answer
 from tracpro.polls.rollups import tracking_contacts
@@ -313,7 +314,7 @@ def _groups(contact: Contact, remote: RemoteContact | None) -> set[str]:
         # Central); keep doing so for contacts that were in more than one region.
         region_uuids = set(Region.objects.for_org(org).active().values_list("uuid", flat=True))
         if len(current & region_uuids) > 1:
-            wanted |= {ancestor.uuid for ancestor in region.ancestors() if ancestor.is_active}
+            wanted |= {ancestor.uuid for ancestor in RegionTree.load(org).lineage(region.pk)}
     return (current - managed) | wanted
 
 

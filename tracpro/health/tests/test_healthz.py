@@ -79,7 +79,7 @@ def test_a_database_outage_shows_a_clear_page_not_a_traceback(client_for, acme, 
 
 def test_an_outage_inside_a_view_shows_the_same_page(client_for, acme, ann):
     client = client_for(ann, acme)
-    with mock.patch("tracpro.orgs.context_processors.get_scope", side_effect=OperationalError):
+    with mock.patch("tracpro.groups.context_processors.get_scope", side_effect=OperationalError):
         response = client.get("/")
     assert response.status_code == 503
     assert "temporarily unavailable" in response.content.decode()

@@ -155,9 +155,18 @@ def test_it_knows_every_public_route():
     assert public == PUBLIC_ROUTES
 
 
+def assert_open_to_anyone(response) -> None:
+    """A public route answers an anonymous visitor itself: no login redirect, no error."""
+    assert response.status_code < 500, f"anonymous got {response.status_code}"
+    location = response.get("Location", "")
+    assert not location.startswith(settings.LOGIN_URL), "a public route asked for a login"
+
+
 @pytest.mark.parametrize("route", ORG_ROUTES, ids=[r.name for r in ORG_ROUTES])
 def test_org_route_keeps_tenants_apart(route, maker, client_for, acme, beta, ann, sam, bea, olly):
     if route.is_public:
+        url = reverse(route.name, urlconf=ORG_URLCONF, kwargs=maker.kwargs_for(route, acme))
+        assert_open_to_anyone(request(client_for(None, acme), url))
         return
     try:
         own = reverse(route.name, urlconf=ORG_URLCONF, kwargs=maker.kwargs_for(route, acme))
@@ -182,6 +191,8 @@ def test_org_route_keeps_tenants_apart(route, maker, client_for, acme, beta, ann
 @pytest.mark.parametrize("route", ROOT_ROUTES, ids=[r.name for r in ROOT_ROUTES])
 def test_root_route_is_for_superusers(route, maker, client_for, acme, ann, olly):
     if route.is_public:
+        url = reverse(route.name, urlconf=ROOT_URLCONF, kwargs=maker.kwargs_for(route, acme))
+        assert_open_to_anyone(request(client_for(None), url))
         return
     try:
         url = reverse(route.name, urlconf=ROOT_URLCONF, kwargs=maker.kwargs_for(route, acme))

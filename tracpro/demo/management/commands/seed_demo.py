@@ -1,0 +1,207 @@
+"""Create (or bring back) the demo world: a superuser and the orgs `edu` and `health`,
+pointed at the bundled RapidPro simulator and configured as an admin would: polls,
+regions in a hierarchy linked to boundaries, reporter groups, the Kampala supervisor.
+
+The first run configures the orgs; later runs leave an admin's changes alone and
+only bring the mirror up to date. Development only: the passwords are public.
+"""
+
+import io
+import json
+import time
+import urllib.error
+import urllib.request
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from tracpro.accounts.models import User
+from tracpro.groups.models import Boundary, Region, RemoteGroup, ReporterGroup
+from tracpro.groups.services import select_groups, update_region
+from tracpro.manage.members import set_regions
+from tracpro.orgs.models import Membership, Org, Role
+from tracpro.polls.models import Poll
+
+DEMO_PASSWORD = "tracpro-demo"  # noqa: S105 - documented demo credential
+
+ORGS = {
+    "edu": {
+        "name": "Uganda Education Monitoring",
+        "timezone": "Africa/Kampala",
+        "language": "en",
+        "languages": ["en", "fr", "ar", "fa"],
+    },
+    "health": {
+        "name": "Uganda Health Monitoring",
+        "timezone": "Africa/Kampala",
+        "language": "en",
+        "languages": ["en", "fr"],
+    },
+}
+
+USERS = [
+    # email, full name, org subdomain, role, regions (supervisors)
+    ("admin@edu.example.com", "Edu Admin", "edu", Role.ADMIN, []),
+    ("kampala@edu.example.com", "Kampala Supervisor", "edu", Role.SUPERVISOR, ["Kampala"]),
+    ("admin@health.example.com", "Health Admin", "health", Role.ADMIN, []),
+]
+
+# The simulator's contact groups chosen as regions, as (region, parent) in tree order.
+REGIONS = {
+    "edu": [
+        ("Central", None),
+        ("Kampala", "Central"),
+        *((division, "Kampala") for division in
+          ("Kampala Central", "Kawempe", "Makindye", "Nakawa", "Rubaga")),
+        ("Wakiso", "Central"),
+        ("Mukono", "Central"),
+        ("Northern", None),
+        ("Gulu", "Northern"),
+        ("Lira", "Northern"),
+        ("Eastern", None),
+        ("Jinja", "Eastern"),
+        ("Mbale", "Eastern"),
+        ("Western", None),
+        ("Mbarara", "Western"),
+        ("Kasese", "Western"),
+    ],
+    "health": [
+        ("Northern", None),
+        ("Gulu", "Northern"),
+        ("Lira", "Northern"),
+        ("Eastern", None),
+        ("Mbale", "Eastern"),
+        ("Western", None),
+        ("Kasese", "Western"),
+    ],
+}  # fmt: skip
+REPORTER_GROUPS = {
+    "edu": ["Head Teachers", "Grade 5 Teachers", "SMC Members"],
+    "health": ["Village Health Teams", "Facility In-Charges"],
+}
+SETUP_KINDS = ["fields", "groups", "flows", "boundaries"]
+
+
+class Command(BaseCommand):
+    help = "Create the demo superuser, orgs and users (development only)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--wait-for-simulator",
+            type=int,
+            nargs="?",
+            const=60,
+            default=0,
+            metavar="SECONDS",
+            help="Wait up to SECONDS (default 60) for the simulator to answer.",
+        )
+
+    def handle(self, *args, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError("seed_demo creates accounts with a public password; DEBUG is off.")
+        tokens = self.simulator_tokens(options["wait_for_simulator"])
+        with transaction.atomic():
+            self.seed_superuser()
+            orgs = {
+                subdomain: self.seed_org(subdomain, values) for subdomain, values in ORGS.items()
+            }
+            for email, full_name, subdomain, role, _ in USERS:
+                self.seed_member(email, full_name, orgs[subdomain], role)
+            for subdomain, org in orgs.items():
+                if subdomain in tokens:
+                    org.api_url = settings.SIMULATOR_URL
+                    org.api_token = tokens[subdomain]
+                    org.save(update_fields=["api_url", "api_token"])
+        for subdomain in tokens:
+            org = orgs[subdomain]
+            if not Region.objects.for_org(org).exists():
+                self.configure(org)
+            self.sync(org)
+        self.stdout.write(self.style.SUCCESS("Demo data is ready."))
+
+    def configure(self, org: Org) -> None:
+        """Do what an admin does on a new org: choose polls, regions and reporter
+        groups, arrange the regions, link boundaries, assign the supervisors."""
+        self.stdout.write(f"Configuring {org.subdomain} from the simulator's data...")
+        self.sync(org, SETUP_KINDS)
+        groups = {group.name: group for group in RemoteGroup.objects.for_org(org).active()}
+        with transaction.atomic():
+            Poll.objects.for_org(org).filter(
+                flow_state=Poll.FlowState.ACTIVE, result_count__gt=0
+            ).update(is_active=True)
+            names = [name for name, _ in REGIONS[org.subdomain] if name in groups]
+            select_groups(org, Region, [groups[name] for name in names])
+            select_groups(
+                org,
+                ReporterGroup,
+                [groups[n] for n in REPORTER_GROUPS[org.subdomain] if n in groups],
+            )
+            self.arrange_regions(org)
+            for email, _, subdomain, role, regions in USERS:
+                if subdomain == org.subdomain and role == Role.SUPERVISOR:
+                    membership = Membership.objects.get(user__email=email, org=org)
+                    set_regions(membership, Region.objects.for_org(org).filter(name__in=regions))
+
+    @staticmethod
+    def arrange_regions(org: Org) -> None:
+        regions = {region.name: region for region in Region.objects.for_org(org).active()}
+        boundaries = {b.name: b for b in Boundary.objects.for_org(org)}
+        for name, parent in REGIONS[org.subdomain]:
+            if name in regions:
+                update_region(regions[name], regions.get(parent), boundaries.get(name))
+
+    def sync(self, org: Org, kinds: list[str] | None = None) -> None:
+        """Bring the mirror up to date in the foreground, so the first page has data."""
+        output = io.StringIO()
+        try:
+            call_command("syncorg", org.subdomain, kind=kinds, as_json=True, stdout=output)
+        except CommandError as error:
+            self.stderr.write(f"Syncing {org.subdomain} did not finish: {error}")
+            return
+        totals = json.loads(output.getvalue())["totals"]
+        summary = ", ".join(f"{value:,} {name}" for name, value in totals.items())
+        self.stdout.write(f"Synced {org.subdomain}: {summary}")
+
+    def simulator_tokens(self, wait: int) -> dict[str, str]:
+        """The simulator's API token per org slug, or {} when it is not running."""
+        url = f"{settings.SIMULATOR_URL}/sim/orgs"
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+                    return {org["slug"]: org["token"] for org in json.load(response)}
+            except (urllib.error.URLError, OSError):
+                if time.monotonic() >= deadline:
+                    self.stderr.write(f"The simulator at {url} is not answering; orgs unchanged.")
+                    return {}
+                time.sleep(1)
+
+    def seed_superuser(self) -> None:
+        user, _ = User.objects.get_or_create(
+            email="root@example.com",
+            defaults={"full_name": "Root", "is_superuser": True, "is_staff": True},
+        )
+        self.reset_password(user)
+
+    def seed_org(self, subdomain: str, values: dict) -> Org:
+        org, _ = Org.objects.update_or_create(
+            subdomain=subdomain, defaults={**values, "is_active": True}
+        )
+        return org
+
+    def seed_member(self, email: str, full_name: str, org: Org, role: str) -> Membership:
+        user, _ = User.objects.get_or_create(email=email, defaults={"full_name": full_name})
+        self.reset_password(user)
+        membership, _ = Membership.objects.update_or_create(
+            user=user, org=org, defaults={"role": role}
+        )
+        return membership
+
+    @staticmethod
+    def reset_password(user: User) -> None:
+        user.is_active = True
+        user.must_change_password = False
+        user.set_password(DEMO_PASSWORD)
+        user.save()

@@ -1,0 +1,75 @@
+import pytest
+
+from django.core.management import CommandError, call_command
+
+from tracpro.accounts.models import User
+from tracpro.demo.management.commands.seed_demo import DEMO_PASSWORD
+from tracpro.orgs.models import Membership, Org, Role
+
+
+def test_it_creates_the_demo_world_and_can_run_again(db, settings):
+    settings.DEBUG = True
+    settings.SIMULATOR_URL = "http://127.0.0.1:9"  # nothing listens: orgs keep their API settings
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    assert set(Org.objects.values_list("subdomain", flat=True)) == {"edu", "health"}
+    root = User.objects.get(email="root@example.com")
+    assert root.is_superuser and root.check_password(DEMO_PASSWORD)
+    roles = {
+        (m.user.email, m.org.subdomain): m.role
+        for m in Membership.objects.select_related("user", "org")
+    }
+    assert roles == {
+        ("admin@edu.example.com", "edu"): Role.ADMIN,
+        ("kampala@edu.example.com", "edu"): Role.SUPERVISOR,
+        ("admin@health.example.com", "health"): Role.ADMIN,
+    }
+    for email, _ in roles:
+        assert User.objects.get(email=email).check_password(DEMO_PASSWORD)
+
+
+def test_it_refuses_to_run_without_debug(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
+
+
+@pytest.mark.slow
+def test_it_configures_the_demo_orgs_from_the_simulator(db, settings, celery_eager):
+    from unittest import mock
+
+    from tracpro.groups.models import Region, ReporterGroup
+    from tracpro.polls.models import Poll, Response
+    from tracpro.simulator.testing import running_simulator
+
+    settings.DEBUG = True
+    with (
+        running_simulator(contacts=150, runs=1500) as sim,
+        mock.patch("tracpro.orgs.tasks.trigger"),
+    ):
+        settings.SIMULATOR_URL = sim.base_url
+        call_command("seed_demo")
+        edu = Org.objects.get(subdomain="edu")
+        assert edu.api_url == sim.base_url and edu.api_token == sim.tokens["edu"]
+
+        tree = {r.name: r.parent.name if r.parent else None for r in Region.objects.for_org(edu)}
+        assert tree["Kampala"] == "Central"
+        assert tree["Kawempe"] == "Kampala"
+        assert tree["Gulu"] == "Northern"
+        assert Region.objects.get(org=edu, name="Kampala").boundary.name == "Kampala"
+        assert set(ReporterGroup.objects.for_org(edu).values_list("name", flat=True)) == {
+            "Head Teachers",
+            "Grade 5 Teachers",
+            "SMC Members",
+        }
+        supervisor = Membership.objects.get(user__email="kampala@edu.example.com")
+        assert [r.name for r in supervisor.regions.all()] == ["Kampala"]
+        assert Poll.objects.for_org(edu).filter(is_active=True).count() == 4
+        assert Response.objects.for_org(edu).count() > 500
+
+        # An admin's later choices survive another run.
+        Region.objects.filter(org=edu, name="Wakiso").update(parent=None)
+        call_command("seed_demo")
+        assert Region.objects.get(org=edu, name="Wakiso").parent is None

@@ -1,0 +1,188 @@
+"""Forms of the administration pages that combine several apps' data."""
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from tracpro.accounts.models import User, UserManager
+from tracpro.contacts.models import DataField
+from tracpro.groups.models import Region
+from tracpro.groups.tree import RegionTree
+from tracpro.manage.members import can_edit_account
+from tracpro.orgs.forms import LocaleFields
+from tracpro.orgs.models import Membership, Org, Role
+
+
+class OrgSettingsForm(LocaleFields, forms.ModelForm):
+    """An org admin's settings: languages, time zone, how to count answers, and
+    which RapidPro contact fields TracPro shows."""
+
+    shown_fields = forms.ModelMultipleChoiceField(
+        label=_("Contact fields shown in TracPro"),
+        queryset=DataField.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Shown on contact pages and forms, and offered as chart filters."),
+    )
+    facility_code_field = forms.ModelChoiceField(
+        label=_("Facility code field"),
+        queryset=DataField.objects.none(),
+        required=False,
+        empty_label=_("None"),
+        help_text=_("The RapidPro contact field that holds each contact's facility code."),
+    )
+
+    class Meta:
+        model = Org
+        fields = ["name", "timezone", "language", "languages", "same_day_rule", "show_spoof_data"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        org = self.instance
+        fields = DataField.objects.for_org(org).active().order_by("label")
+        self.fields["shown_fields"].queryset = fields
+        self.fields["shown_fields"].initial = list(fields.filter(is_visible=True))
+        self.fields["facility_code_field"].queryset = fields
+        self.fields["facility_code_field"].initial = DataField.objects.facility_code(org)
+
+    def _save_m2m(self) -> None:
+        super()._save_m2m()
+        org = self.instance
+        shown = self.cleaned_data.get("shown_fields") or []
+        facility = self.cleaned_data.get("facility_code_field")
+        with transaction.atomic():
+            fields = DataField.objects.for_org(org)
+            fields.exclude(pk__in=[field.pk for field in shown]).update(is_visible=False)
+            fields.filter(pk__in=[field.pk for field in shown]).update(is_visible=True)
+            fields.exclude(pk=getattr(facility, "pk", None)).update(is_facility_code=False)
+            if facility is not None:
+                fields.filter(pk=facility.pk).update(is_facility_code=True)
+
+
+class ConnectionForm(forms.Form):
+    """The API URL and token typed in the org form, for "Test connection"."""
+
+    api_url = forms.URLField(assume_scheme="https")
+    api_token = forms.CharField(max_length=128)
+
+
+class RegionsField(forms.ModelMultipleChoiceField):
+    """Regions as indented checkboxes, in tree order."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def label_from_instance(self, region) -> str:
+        return "\u00a0\u00a0" * getattr(region, "depth", 0) + region.name
+
+
+class MemberForm(forms.Form):
+    """An org admin adds or edits a supervisor or administrator of their org.
+
+    The account fields (name, email, password) are only offered for accounts that
+    belong to this org alone: a person who also works in another org keeps their
+    own name, email and password, which this org's admins cannot change.
+    """
+
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    email = forms.EmailField(label=_("Email address"))
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=Role.choices,
+        initial=Role.SUPERVISOR,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Administrators configure the organization and see every region. "
+            "Supervisors see their regions and everything inside them."
+        ),
+    )
+    regions = RegionsField(
+        label=_("Regions"),
+        queryset=Region.objects.none(),
+        required=False,
+        help_text=_("A supervisor sees these regions and all their sub-regions."),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        required=False,
+        strip=False,
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password_confirm = forms.CharField(
+        label=_("Password again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        required=False,
+        strip=False,
+    )
+    must_change_password = forms.BooleanField(
+        label=_("Ask for a new password at the next login"), required=False, initial=True
+    )
+
+    ACCOUNT_FIELDS = ("full_name", "email", "password", "password_confirm", "must_change_password")
+
+    def __init__(self, *args, org: Org, membership: Membership | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.org = org
+        self.membership = membership
+        self.existing_user: User | None = None
+        regions = self.fields["regions"]
+        tree = RegionTree.load(org).in_order()
+        regions.queryset = Region.objects.for_org(org).active()
+        regions.choices = [(region.pk, regions.label_from_instance(region)) for region in tree]
+        if membership is None:
+            return
+        user = membership.user
+        self.initial.update(
+            full_name=user.full_name,
+            email=user.email,
+            role=membership.role,
+            regions=[region.pk for region in membership.regions.all()],
+            must_change_password=user.must_change_password,
+        )
+        self.fields["password"].help_text = _("Leave blank to keep the current password.")
+        if not self.can_edit_account:
+            for name in self.ACCOUNT_FIELDS:
+                del self.fields[name]
+
+    @property
+    def can_edit_account(self) -> bool:
+        return self.membership is None or can_edit_account(self.membership.user, self.org)
+
+    def clean_email(self) -> str:
+        email = UserManager.normalize_email(self.cleaned_data["email"])
+        others = User.objects.filter(email__iexact=email)
+        if self.membership is not None:
+            if others.exclude(pk=self.membership.user_id).exists():
+                raise forms.ValidationError(_("Another account uses this email address."))
+            return email
+        self.existing_user = others.first()
+        if self.existing_user and self.existing_user.memberships.filter(org=self.org).exists():
+            raise forms.ValidationError(
+                _("%(email)s is already a member of this organization; edit them instead."),
+                params={"email": email},
+            )
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("role") == Role.SUPERVISOR and not cleaned.get("regions"):
+            self.add_error("regions", _("Choose at least one region for a supervisor."))
+        if "password" in self.fields and not self.existing_user:
+            self.clean_passwords(cleaned)
+        return cleaned
+
+    def clean_passwords(self, cleaned: dict) -> None:
+        password, confirm = cleaned.get("password"), cleaned.get("password_confirm")
+        if not password:
+            if self.membership is None:
+                self.add_error("password", _("Set a password for the new account."))
+            return
+        if password != confirm:
+            self.add_error("password_confirm", _("The two passwords differ."))
+            return
+        candidate = User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", ""))
+        try:
+            password_validation.validate_password(password, candidate)
+        except forms.ValidationError as error:
+            self.add_error("password", error)

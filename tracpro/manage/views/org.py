@@ -1,0 +1,62 @@
+"""The org's own settings (org admins), and "Test connection" on the superusers' org form."""
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.generic import FormView, UpdateView
+
+from tracpro.groups.views import AdminRequiredMixin
+from tracpro.manage.forms import ConnectionForm, OrgSettingsForm
+from tracpro.orgs import tasks
+from tracpro.orgs.models import SyncKind
+from tracpro.orgs.views import SuperuserRequiredMixin
+from tracpro.rapidpro.connection import check_connection
+
+
+class OrgSettingsView(AdminRequiredMixin, UpdateView):
+    """An org admin's settings page (org host)."""
+
+    form_class = OrgSettingsForm
+    template_name = "manage/org_settings.html"
+    success_url = reverse_lazy("orgs:settings")
+
+    def get_object(self, queryset=None):
+        return self.scope.org
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=_("Organization settings"), **kwargs)
+
+    def form_valid(self, form):
+        rule_changed = "same_day_rule" in form.changed_data
+        with transaction.atomic():
+            response = super().form_valid(form)
+            if rule_changed:
+                # The sync recomputes every answer's value_to_use under the new rule.
+                org = self.object
+                transaction.on_commit(lambda: tasks.trigger(org, SyncKind.RUNS), robust=True)
+        if rule_changed:
+            messages.success(
+                self.request,
+                _("Settings saved. Charts are being recounted with the new same-day rule."),
+            )
+        else:
+            messages.success(self.request, _("Settings saved."))
+        return response
+
+
+class TestConnectionView(SuperuserRequiredMixin, FormView):
+    """POST the form's API URL and token; answers with what RapidPro said (an
+    htmx fragment under the form's "Test connection" button)."""
+
+    form_class = ConnectionForm
+    http_method_names = ["post"]
+    template_name = "manage/_connection_result.html"
+
+    def form_valid(self, form):
+        report = check_connection(form.cleaned_data["api_url"], form.cleaned_data["api_token"])
+        return render(self.request, self.template_name, {"report": report})
+
+    def form_invalid(self, form):
+        return render(self.request, self.template_name, {"form": form}, status=400)
