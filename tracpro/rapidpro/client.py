@@ -26,7 +26,6 @@ from tracpro.orgs.models import Org
 logger = logging.getLogger(__name__)
 
 USER_AGENT = f"TracPro/{tracpro.__version__}"
-DEFAULT_TIMEOUT = 30  # seconds; settings.RAPIDPRO_TIMEOUT overrides
 RATE_LIMIT_RETRIES = 5  # as rapidpro-python does for retry_on_rate_exceed
 
 
@@ -99,5 +98,5 @@ def get_client(org: Org) -> TembaClient:
         org.api_url,
         org.api_token,
         user_agent=USER_AGENT,
-        timeout=getattr(settings, "RAPIDPRO_TIMEOUT", DEFAULT_TIMEOUT),
+        timeout=settings.RAPIDPRO_TIMEOUT,
     )

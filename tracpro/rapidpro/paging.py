@@ -61,10 +61,10 @@ class RetryPolicy:
     @classmethod
     def from_settings(cls) -> "RetryPolicy":
         return cls(
-            max_attempts=getattr(settings, "RAPIDPRO_MAX_ATTEMPTS", cls.max_attempts),
-            backoff_base=getattr(settings, "RAPIDPRO_BACKOFF_BASE", cls.backoff_base),
-            backoff_cap=getattr(settings, "RAPIDPRO_BACKOFF_CAP", cls.backoff_cap),
-            max_wait=getattr(settings, "RAPIDPRO_MAX_WAIT", cls.max_wait),
+            max_attempts=settings.RAPIDPRO_MAX_ATTEMPTS,
+            backoff_base=settings.RAPIDPRO_BACKOFF_BASE,
+            backoff_cap=settings.RAPIDPRO_BACKOFF_CAP,
+            max_wait=settings.RAPIDPRO_MAX_WAIT,
         )
 
     def backoff(self, attempt: int) -> float:
