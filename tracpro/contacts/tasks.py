@@ -30,8 +30,9 @@ def push_contact(self, contact_id: int) -> str:
         if self.request.retries >= self.max_retries:
             push.give_up(contact_id, error)
             return push.Outcome.FAILED
-        delay = push.retry_delay(self.request.retries, error.retry_after)
-        logger.warning("contact %s: %s; retrying in %ss", contact_id, error, delay)
+        # Celery's retry_backoff cannot know a 429's Retry-After: the policy does.
+        delay = push.RETRY_POLICY.delay(self.request.retries + 1, error.retry_after)
+        logger.warning("contact %s: %s; retrying in %.0fs", contact_id, error, delay)
         raise self.retry(countdown=delay, exc=error) from error
     if outcome == push.Outcome.BUSY:
         push_contact.apply_async((contact_id,), countdown=BUSY_DELAY)

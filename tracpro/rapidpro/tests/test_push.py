@@ -262,14 +262,14 @@ def test_a_rate_limit_passes_on_retry_after(client, acme, world):
         push.push_contact(contact.pk)
 
     assert raised.value.retry_after == 42
-    assert push.retry_delay(0, raised.value.retry_after) >= 42
+    assert push.RETRY_POLICY.delay(1, raised.value.retry_after) >= 42
 
 
 def test_backoff_grows_and_is_capped():
-    delays = [push.retry_delay(retries) for retries in range(12)]
+    delays = [push.RETRY_POLICY.delay(attempt) for attempt in range(1, 13)]
 
     assert delays[0] < delays[3] < delays[6]
-    assert max(delays) <= push.MAX_DELAY * 1.25
+    assert max(delays) <= push.RETRY_POLICY.backoff_cap
 
 
 def test_a_create_without_an_answer_is_never_repeated(client, acme, world):
