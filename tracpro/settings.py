@@ -197,7 +197,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Contact pushes whose task was lost with a killed worker or a broker outage.
     "requeue-stale-contact-pushes": {
-        "task": "tracpro.contacts.tasks.requeue_stale_pushes",
+        "task": "tracpro.rapidpro.tasks.requeue_stale_pushes",
         "schedule": 15 * 60,
     },
     # The RapidPro mirror (docs/sync.md): seconds between syncs of each kind.

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from tracpro.contacts import services, urns
+from tracpro.contacts import urns
 from tracpro.contacts.forms import ContactForm
 from tracpro.contacts.languages import language_name
 from tracpro.contacts.models import Contact, DataField, PushStatus
@@ -25,6 +25,7 @@ from tracpro.groups.models import Region, ReporterGroup
 from tracpro.groups.scope import get_scope
 from tracpro.polls.export import csv_filename, csv_response
 from tracpro.polls.models import Answer, Response
+from tracpro.rapidpro import contact_changes
 
 LIST_PAGE_SIZE = 50
 RESPONSES_PAGE_SIZE = 25
@@ -228,7 +229,9 @@ class ContactFormView(FormView):
 
     def save(self, form: ContactForm) -> Contact:
         contact = form.apply()
-        services.save_contact(contact, form.cleaned_data["reporter_groups"], self.request.user)
+        contact_changes.save_contact(
+            contact, form.cleaned_data["reporter_groups"], self.request.user
+        )
         return contact
 
 
@@ -271,7 +274,7 @@ class ContactDeleteView(ContactMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         contact = self.contact
-        services.remove_contact(contact, request.user)
+        contact_changes.remove_contact(contact, request.user)
         messages.success(
             request,
             _("%(name)s was removed. TracPro is deleting it in RapidPro.") % {"name": contact},
@@ -282,6 +285,6 @@ class ContactDeleteView(ContactMixin, TemplateView):
 @require_POST
 def retry_push(request: HttpRequest, contact_id: int) -> HttpResponse:
     contact = get_object_or_404(visible_contacts(request).filter(is_active=True), pk=contact_id)
-    services.retry_push(contact, request.user)
+    contact_changes.retry_push(contact, request.user)
     messages.info(request, _("TracPro is sending %(name)s to RapidPro again.") % {"name": contact})
     return redirect(reverse("contacts:read", args=[contact.pk]))

@@ -1,8 +1,8 @@
 """Push local contact changes to RapidPro: create, update, delete.
 
-Supervisors edit contacts in TracPro; `tracpro.contacts.tasks.push_contact`
-then calls `push_contact(contact_id)` in a worker. It makes RapidPro match the
-local contact and records the outcome on it:
+Supervisors edit contacts in TracPro (tracpro.rapidpro.contact_changes);
+`tracpro.rapidpro.tasks.push_contact` then calls `push_contact(contact_id)` in a
+worker. It makes RapidPro match the local contact and records the outcome on it:
 
 - synced: RapidPro has the change (a create adopts the uuid RapidPro assigns);
 - failed: RapidPro refused it (URN in use, unknown field...), with a readable

@@ -17,8 +17,6 @@ from temba_client.v2.types import Contact as RemoteContact
 from django.utils import timezone
 
 from tracpro.contacts.models import Contact, PushStatus
-from tracpro.contacts.tasks import push_contact as push_task
-from tracpro.contacts.tasks import requeue_stale_pushes
 from tracpro.contacts.tests.factories import make_contact, make_data_field
 from tracpro.groups.tests.factories import make_region, make_reporter_group
 from tracpro.polls.tests.factories import (
@@ -30,6 +28,8 @@ from tracpro.polls.tests.factories import (
 from tracpro.polls.tests.integrity import dangling_rows
 from tracpro.rapidpro import push
 from tracpro.rapidpro.push import Outcome
+from tracpro.rapidpro.tasks import push_contact as push_task
+from tracpro.rapidpro.tasks import requeue_stale_pushes
 
 NEW_UUID = "5a8b3e4c-0000-4000-8000-000000000001"
 
