@@ -1,5 +1,9 @@
 """The one retry policy for calls to RapidPro: backoff, its cap and jitter, Retry-After."""
 
+import json
+import os
+import subprocess
+import sys
 from unittest import mock
 
 import pytest
@@ -10,6 +14,8 @@ from temba_client.exceptions import (
     TembaRateExceededError,
     TembaTokenError,
 )
+
+from django.conf import settings
 
 from tracpro.rapidpro.retry import RetryPolicy, is_retryable, retry_after
 
@@ -74,6 +80,32 @@ def test_the_sync_policy_comes_from_the_settings(settings):
     assert RetryPolicy.from_settings() == RetryPolicy(
         max_attempts=3, backoff_base=0.5, backoff_cap=4, max_wait=10
     )
+
+
+def test_operators_set_the_rapidpro_settings_in_the_environment():
+    env = {
+        "RAPIDPRO_TIMEOUT": "12.5",
+        "RAPIDPRO_MAX_ATTEMPTS": "7",
+        "RAPIDPRO_BACKOFF_BASE": "0.5",
+        "RAPIDPRO_BACKOFF_CAP": "90",
+        "RAPIDPRO_MAX_WAIT": "300",
+        "RAPIDPRO_INBOX_DAYS": "14",
+    }
+    show = (
+        "import json; from django.conf import settings; "
+        f"print(json.dumps({{name: getattr(settings, name) for name in {sorted(env)!r}}}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", show],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {name: float(value) for name, value in env.items()}
 
 
 def test_pushes_back_off_longer_and_wait_out_any_retry_after():
