@@ -102,12 +102,8 @@ from tracpro.rapidpro.syncers.base import (  # noqa: E402
     SyncContext,
     tune_batch_transaction,
 )
-from tracpro.rapidpro.syncers.runs import (  # noqa: E402
-    ANSWER_COLUMNS,
-    RUN_COLUMNS,
-    RunsSyncer,
-    without_path,
-)
+from tracpro.rapidpro.syncers.run_writer import ANSWER_COLUMNS, RUN_COLUMNS  # noqa: E402
+from tracpro.rapidpro.syncers.runs import RunsSyncer, without_path  # noqa: E402
 from tracpro.rapidpro.tests.sync_helpers import set_up_edu  # noqa: E402
 
 

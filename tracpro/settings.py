@@ -33,6 +33,11 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:
@@ -198,7 +203,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Contact pushes whose task was lost with a killed worker or a broker outage.
     "requeue-stale-contact-pushes": {
-        "task": "tracpro.contacts.tasks.requeue_stale_pushes",
+        "task": "tracpro.rapidpro.tasks.requeue_stale_pushes",
         "schedule": 15 * 60,
     },
     # The RapidPro mirror (docs/sync.md): seconds between syncs of each kind.
@@ -338,6 +343,16 @@ LOGGING = {
         "celery": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# RapidPro ------------------------------------------------------------------------
+
+# How the sync talks to RapidPro (docs/sync.md, "Faults"); all in seconds but the counts.
+RAPIDPRO_TIMEOUT = env_float("RAPIDPRO_TIMEOUT", 30)  # per request
+RAPIDPRO_MAX_ATTEMPTS = env_int("RAPIDPRO_MAX_ATTEMPTS", 5)  # failures in a row before a sync stops
+RAPIDPRO_BACKOFF_BASE = env_float("RAPIDPRO_BACKOFF_BASE", 1)  # first retry; doubles each time
+RAPIDPRO_BACKOFF_CAP = env_float("RAPIDPRO_BACKOFF_CAP", 60)
+RAPIDPRO_MAX_WAIT = env_float("RAPIDPRO_MAX_WAIT", 120)  # a longer Retry-After ends the run
+RAPIDPRO_INBOX_DAYS = env_int("RAPIDPRO_INBOX_DAYS", 30)  # inbox history fetched at first
 
 # TracPro -------------------------------------------------------------------------
 

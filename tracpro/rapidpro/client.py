@@ -5,7 +5,6 @@ Unit tests patch `get_client`; integration tests point orgs at the simulator.
 
 import json
 import logging
-import time
 
 import requests
 from temba_client.exceptions import (
@@ -26,8 +25,6 @@ from tracpro.orgs.models import Org
 logger = logging.getLogger(__name__)
 
 USER_AGENT = f"TracPro/{tracpro.__version__}"
-DEFAULT_TIMEOUT = 30  # seconds; settings.RAPIDPRO_TIMEOUT overrides
-RATE_LIMIT_RETRIES = 5  # as rapidpro-python does for retry_on_rate_exceed
 
 
 class TembaTimeoutError(TembaConnectionError):
@@ -47,19 +44,8 @@ class TracProTembaClient(TembaClient):
         self.timeout = timeout
 
     def _request(self, method, url, params=None, body=None, retry_on_rate_exceed=False):
-        attempts = 0
-        while True:
-            try:
-                return self._request_once(method, url, params, body)
-            except TembaRateExceededError as error:
-                attempts += 1
-                if not retry_on_rate_exceed or attempts >= RATE_LIMIT_RETRIES:
-                    raise
-                if not error.retry_after:
-                    raise
-                time.sleep(error.retry_after)
-
-    def _request_once(self, method, url, params, body):
+        # `retry_on_rate_exceed` is upstream's, and ignored: the client never retries,
+        # its callers do, under tracpro.rapidpro.retry's policy.
         kwargs = {"headers": self.headers, "verify": self.verify_ssl, "timeout": self.timeout}
         if body:
             kwargs["data"] = json.dumps(body)
@@ -71,27 +57,31 @@ class TracProTembaClient(TembaClient):
             raise TembaTimeoutError() from error
         except requests.RequestException as error:  # refused, reset, or cut off mid-body
             raise TembaConnectionError() from error
+        return read_response(response)
 
-        status = response.status_code
-        if status == 400:
-            try:
-                errors = response.json()
-            except ValueError:
-                errors = {"details": [response.content]}
-            raise TembaBadRequestError(errors)
-        if status == 403:
-            raise TembaTokenError()
-        if status == 404:
-            raise TembaNoSuchObjectError()
-        if status == 429:
-            retry_after = response.headers.get("retry-after")
-            raise TembaRateExceededError(int(retry_after) if retry_after else 0)
+
+def read_response(response: requests.Response) -> dict | None:
+    """RapidPro's answer, or the exception upstream's client raises for it."""
+    status = response.status_code
+    if status == 400:
         try:
-            response.raise_for_status()
-        except requests.HTTPError as error:
-            raise TembaHttpError(error) from error
-        # A truncated or garbled body raises ValueError (requests' JSONDecodeError).
-        return response.json() if response.content else None
+            errors = response.json()
+        except ValueError:
+            errors = {"details": [response.content]}
+        raise TembaBadRequestError(errors)
+    if status == 403:
+        raise TembaTokenError()
+    if status == 404:
+        raise TembaNoSuchObjectError()
+    if status == 429:
+        retry_after = response.headers.get("retry-after")
+        raise TembaRateExceededError(int(retry_after) if retry_after else 0)
+    try:
+        response.raise_for_status()
+    except requests.HTTPError as error:
+        raise TembaHttpError(error) from error
+    # A truncated or garbled body raises ValueError (requests' JSONDecodeError).
+    return response.json() if response.content else None
 
 
 def get_client(org: Org) -> TembaClient:
@@ -99,5 +89,5 @@ def get_client(org: Org) -> TembaClient:
         org.api_url,
         org.api_token,
         user_agent=USER_AGENT,
-        timeout=getattr(settings, "RAPIDPRO_TIMEOUT", DEFAULT_TIMEOUT),
+        timeout=settings.RAPIDPRO_TIMEOUT,
     )

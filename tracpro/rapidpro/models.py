@@ -44,7 +44,3 @@ class SyncStream(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org} {self.kind} {self.name or 'main'}"
-
-    @property
-    def in_progress(self) -> bool:
-        return bool(self.cursor)

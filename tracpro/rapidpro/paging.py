@@ -1,9 +1,10 @@
-"""Talking to RapidPro without giving up: retries, backoff, paging and prefetching.
+"""Talking to RapidPro without giving up: retries, paging and prefetching.
 
-- `Fetcher.call(fn, ...)` makes one request with the retry policy: a 429 waits its
-  Retry-After, a 5xx, a timeout, a dropped connection or a garbled body backs off
-  exponentially with jitter up to a cap. After `max_attempts` consecutive failures
-  it raises `RapidProUnavailable`; a refused token or a bad request fails at once.
+- `Fetcher.call(fn, ...)` makes one request under the retry policy
+  (`tracpro.rapidpro.retry`): a 429 waits its Retry-After, a 5xx, a timeout, a
+  dropped connection or a garbled body backs off exponentially with jitter up to a
+  cap. After `max_attempts` consecutive failures it raises `RapidProUnavailable`; a
+  refused token or a bad request fails at once.
 - `Fetcher.pages(query, resume_cursor)` walks a cursor query page by page and
   reports each page's resume cursor. Items are deserialized one by one, so one
   malformed item becomes a `Malformed` entry instead of losing its page.
@@ -13,7 +14,6 @@
 
 import logging
 import queue
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,15 +23,12 @@ from typing import Any
 from temba_client.base import CursorQuery
 from temba_client.exceptions import (
     TembaBadRequestError,
-    TembaConnectionError,
-    TembaHttpError,
     TembaNoSuchObjectError,
-    TembaRateExceededError,
     TembaSerializationException,
     TembaTokenError,
 )
 
-from django.conf import settings
+from tracpro.rapidpro.retry import RetryPolicy, describe, is_retryable, retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -46,32 +43,6 @@ class RapidProUnavailable(SyncError):
 
 class InvalidCursor(SyncError):
     pass
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 5  # consecutive failures before a sync gives up
-    backoff_base: float = 1.0  # seconds before the first retry of a 5xx or timeout
-    backoff_cap: float = 60.0
-    rate_limit_wait: int = 5  # when a 429 comes without a usable Retry-After
-    # A longer Retry-After ends the run instead: a worker should not idle for an
-    # hour, and the next scheduled run resumes from the cursor.
-    max_wait: float = 120.0
-
-    @classmethod
-    def from_settings(cls) -> "RetryPolicy":
-        return cls(
-            max_attempts=getattr(settings, "RAPIDPRO_MAX_ATTEMPTS", cls.max_attempts),
-            backoff_base=getattr(settings, "RAPIDPRO_BACKOFF_BASE", cls.backoff_base),
-            backoff_cap=getattr(settings, "RAPIDPRO_BACKOFF_CAP", cls.backoff_cap),
-            max_wait=getattr(settings, "RAPIDPRO_MAX_WAIT", cls.max_wait),
-        )
-
-    def backoff(self, attempt: int) -> float:
-        """Exponential, capped, with "equal jitter": half fixed, half random, so
-        workers that failed together do not retry together."""
-        delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
-        return delay / 2 + random.uniform(0, delay / 2)
 
 
 @dataclass(frozen=True)
@@ -96,38 +67,6 @@ class Page:
     items: list[Any]
     malformed: list[Malformed]
     cursor: str | None  # resumes after this page; None when it was the last one
-
-
-def describe(error: BaseException) -> str:
-    if isinstance(error, TembaRateExceededError):
-        return f"RapidPro rate limit reached (retry after {error.retry_after}s)"
-    if isinstance(error, TembaHttpError):
-        return f"RapidPro error: {error}"
-    if isinstance(error, TembaConnectionError):
-        return str(error)
-    if isinstance(error, ValueError):
-        return f"RapidPro sent a response that could not be read ({error})"
-    return f"{type(error).__name__}: {error}"
-
-
-def http_status(error: TembaHttpError) -> int | None:
-    response = getattr(error.caused_by, "response", None)
-    return getattr(response, "status_code", None)
-
-
-def is_retryable(error: BaseException) -> bool:
-    if isinstance(error, TembaHttpError):
-        status = http_status(error)
-        return status is None or status >= 500
-    return isinstance(
-        error,
-        TembaRateExceededError
-        | TembaConnectionError
-        | TembaSerializationException
-        | ValueError
-        | KeyError
-        | TypeError,
-    )
 
 
 @dataclass
@@ -169,14 +108,12 @@ class Fetcher:
                 self.wait_before_retry(error, attempt)
 
     def wait_before_retry(self, error: BaseException, attempt: int) -> None:
-        if isinstance(error, TembaRateExceededError):
-            wait = float(error.retry_after or self.policy.rate_limit_wait)
-            if wait > self.policy.max_wait:
-                raise RapidProUnavailable(
-                    f"RapidPro's rate limit asks to wait {wait:.0f}s; the next sync continues."
-                ) from error
-        else:
-            wait = self.policy.backoff(attempt)
+        asked = retry_after(error)
+        if asked > self.policy.max_wait:
+            raise RapidProUnavailable(
+                f"RapidPro's rate limit asks to wait {asked}s; the next sync continues."
+            ) from error
+        wait = self.policy.delay(attempt, asked)
         self.retries += 1
         notice = RetryNotice(describe(error), wait, attempt)
         logger.warning("RapidPro request failed (%s); retrying in %.1fs", notice.error, wait)

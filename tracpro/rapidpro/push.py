@@ -1,14 +1,15 @@
 """Push local contact changes to RapidPro: create, update, delete.
 
-Supervisors edit contacts in TracPro; `tracpro.contacts.tasks.push_contact`
-then calls `push_contact(contact_id)` in a worker. It makes RapidPro match the
-local contact and records the outcome on it:
+Supervisors edit contacts in TracPro (tracpro.rapidpro.contact_changes);
+`tracpro.rapidpro.tasks.push_contact` then calls `push_contact(contact_id)` in a
+worker. It makes RapidPro match the local contact and records the outcome on it:
 
 - synced: RapidPro has the change (a create adopts the uuid RapidPro assigns);
 - failed: RapidPro refused it (URN in use, unknown field...), with a readable
   `push_error` in the org's language;
 - still pending: a temporary problem (5xx, 429, no connection) raises
-  `TemporaryPushError`, and the task retries with `retry_delay` backoff.
+  `TemporaryPushError`, and the task retries after `RETRY_POLICY.delay(...)`
+  (its Retry-After, or exponential backoff).
 
 Pushes of one contact never overlap (a Redis lock), and the outcome is only
 recorded if nobody edited the contact meanwhile: a newer edit has its own push
@@ -17,7 +18,6 @@ queued, which sends the newer values.
 
 import contextlib
 import logging
-import random
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,12 +44,12 @@ from tracpro.orgs.tasks import redis_client, release
 from tracpro.polls.models import Answer
 from tracpro.polls.rollups import tracking_contacts
 from tracpro.rapidpro import client as rapidpro
+from tracpro.rapidpro.retry import RetryPolicy, http_status
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 8  # temporary failures before a contact is marked failed
-BASE_DELAY = 15  # seconds before the first retry; doubles each time
-MAX_DELAY = 30 * 60
+RETRY_POLICY = RetryPolicy.for_pushes()
+MAX_RETRIES = RETRY_POLICY.max_attempts - 1  # before a contact is marked failed
 LOCK_KEY = "tracpro:contact-push:{contact_id}"
 LOCK_TTL = 5 * 60  # longer than one push can take
 
@@ -75,13 +75,6 @@ class TemporaryPushError(Exception):
 
 class RefusedPush(Exception):
     """RapidPro will not take the change as it is; the message says why."""
-
-
-def retry_delay(retries: int, retry_after: int = 0) -> int:
-    """Seconds before the next attempt: exponential with jitter, at least Retry-After."""
-    delay = min(MAX_DELAY, BASE_DELAY * 2**retries)
-    delay = int(delay * random.uniform(0.75, 1.25))
-    return max(delay, retry_after, 1)
 
 
 def push_contact(contact_id: int) -> str:
@@ -131,7 +124,7 @@ def _push_locked(contact_id: int) -> str:
         except (TembaConnectionError, requests.RequestException) as error:
             raise TemporaryPushError(str(error.__context__ or error), seen) from error
         except TembaHttpError as error:
-            if _status(error) >= 500:
+            if (http_status(error) or 0) >= 500:
                 raise TemporaryPushError(str(error), seen) from error
             _record(contact, seen, PushStatus.FAILED, _("RapidPro answered: %s") % error)
             return Outcome.FAILED
@@ -226,11 +219,6 @@ def _record(contact: Contact, seen: datetime, status: str, error: str, **fields)
     Contact.objects.filter(pk=contact.pk, modified_on=seen).update(
         push_status=status, push_error=error, **fields
     )
-
-
-def _status(error: TembaHttpError) -> int:
-    response = getattr(error.caused_by, "response", None)
-    return getattr(response, "status_code", 0) or 0
 
 
 @dataclass(frozen=True)

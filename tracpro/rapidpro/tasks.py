@@ -1,17 +1,30 @@
-"""One per-org Celery task per kind of RapidPro data (see tracpro.orgs.tasks).
+"""The Celery tasks that talk to RapidPro.
 
-Beat queues them for every syncable org (CELERY_BEAT_SCHEDULE); other code queues
-one now with `tracpro.orgs.tasks.trigger(org, SyncKind.RUNS)`. A sync that runs
-out of its time budget (a long backfill) saves its place and queues itself again.
+Syncs: one per-org task per kind of RapidPro data (see tracpro.orgs.tasks). Beat
+queues them for every syncable org (CELERY_BEAT_SCHEDULE); other code queues one
+now with `tracpro.orgs.tasks.trigger(org, SyncKind.RUNS)`. A sync that runs out of
+its time budget (a long backfill) saves its place and queues itself again.
+
+Pushes: `push_contact` sends one contact's local changes (see
+tracpro.rapidpro.push), queued by tracpro.rapidpro.contact_changes when they
+commit; `requeue_stale_pushes` (beat) queues again those whose task was lost.
 """
 
+import logging
 import time
+from datetime import timedelta
 
-from celery import Task
+from celery import Task, shared_task
 
+from django.utils import timezone
+
+from tracpro.contacts.models import Contact, PushStatus
 from tracpro.orgs.models import Org, SyncKind, SyncState
 from tracpro.orgs.tasks import org_task
+from tracpro.rapidpro import push
 from tracpro.rapidpro.syncers import run_sync
+
+logger = logging.getLogger(__name__)
 
 # Hard limits; each sync stops starting new batches at BUDGET of its limit.
 TIME_LIMITS = {
@@ -41,3 +54,43 @@ def register(kind: str) -> Task:
 
 
 SYNC_TASKS = {kind: register(kind) for kind in SyncKind}
+
+
+# Contact pushes -------------------------------------------------------------------------
+
+BUSY_DELAY = 10  # seconds before trying a contact another worker is pushing
+STALE_AFTER = timedelta(minutes=30)
+
+
+@shared_task(
+    bind=True,
+    name="tracpro.rapidpro.tasks.push_contact",
+    max_retries=push.MAX_RETRIES,
+    ignore_result=True,
+)
+def push_contact(self, contact_id: int) -> str:
+    """Push one contact; temporary RapidPro failures are retried with backoff."""
+    try:
+        outcome = push.push_contact(contact_id)
+    except push.TemporaryPushError as error:
+        if self.request.retries >= self.max_retries:
+            push.give_up(contact_id, error)
+            return push.Outcome.FAILED
+        # Celery's retry_backoff cannot know a 429's Retry-After: the policy does.
+        delay = push.RETRY_POLICY.delay(self.request.retries + 1, error.retry_after)
+        logger.warning("contact %s: %s; retrying in %.0fs", contact_id, error, delay)
+        raise self.retry(countdown=delay, exc=error) from error
+    if outcome == push.Outcome.BUSY:
+        push_contact.apply_async((contact_id,), countdown=BUSY_DELAY)
+    return outcome
+
+
+@shared_task(name="tracpro.rapidpro.tasks.requeue_stale_pushes", ignore_result=True)
+def requeue_stale_pushes() -> int:
+    """Queue again pushes whose task was lost (a worker killed, the broker down)."""
+    cutoff = timezone.now() - STALE_AFTER
+    stale = Contact.objects.filter(push_status=PushStatus.PENDING, modified_on__lt=cutoff)
+    contact_ids = list(stale.values_list("pk", flat=True)[:1000])
+    for contact_id in contact_ids:
+        push_contact.delay(contact_id)
+    return len(contact_ids)

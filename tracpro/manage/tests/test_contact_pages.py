@@ -55,7 +55,7 @@ def pushes(django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
             yield queued
 
-    with mock.patch("tracpro.contacts.tasks.push_contact.delay", side_effect=queued.append):
+    with mock.patch("tracpro.rapidpro.tasks.push_contact.delay", side_effect=queued.append):
         yield capture
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from tracpro.contacts import services, urns
+from tracpro.contacts import urns
 from tracpro.contacts.forms import ContactForm
 from tracpro.contacts.languages import language_name
 from tracpro.contacts.models import Contact, DataField, PushStatus
@@ -28,6 +28,7 @@ from tracpro.groups.models import Region, ReporterGroup
 from tracpro.groups.scope import RegionScope
 from tracpro.groups.views import ScopedMixin, get_scope
 from tracpro.polls.models import Answer, Response
+from tracpro.rapidpro import contact_changes
 
 LIST_PAGE_SIZE = 50
 RESPONSES_PAGE_SIZE = 25
@@ -230,7 +231,9 @@ class ContactFormView(ScopedMixin, FormView):
 
     def save(self, form: ContactForm) -> Contact:
         contact = form.apply()
-        services.save_contact(contact, form.cleaned_data["reporter_groups"], self.request.user)
+        contact_changes.save_contact(
+            contact, form.cleaned_data["reporter_groups"], self.request.user
+        )
         return contact
 
 
@@ -273,7 +276,7 @@ class ContactDeleteView(ContactMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         contact = self.contact
-        services.remove_contact(contact, request.user)
+        contact_changes.remove_contact(contact, request.user)
         messages.success(
             request,
             _("%(name)s was removed. TracPro is deleting it in RapidPro.") % {"name": contact},
@@ -285,6 +288,6 @@ class ContactDeleteView(ContactMixin, TemplateView):
 def retry_push(request: HttpRequest, contact_id: int) -> HttpResponse:
     contacts = visible_contacts(get_scope(request)).filter(is_active=True)
     contact = get_object_or_404(contacts, pk=contact_id)
-    services.retry_push(contact, request.user)
+    contact_changes.retry_push(contact, request.user)
     messages.info(request, _("TracPro is sending %(name)s to RapidPro again.") % {"name": contact})
     return redirect(reverse("contacts:read", args=[contact.pk]))

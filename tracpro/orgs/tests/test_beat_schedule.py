@@ -17,4 +17,4 @@ def test_every_beat_entry_names_a_registered_task():
 
 def test_lost_contact_pushes_are_requeued_regularly():
     tasks = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert tasks["tracpro.contacts.tasks.requeue_stale_pushes"] <= 30 * 60
+    assert tasks["tracpro.rapidpro.tasks.requeue_stale_pushes"] <= 30 * 60

@@ -25,7 +25,6 @@ from tracpro.rapidpro.sql import (
 )
 from tracpro.rapidpro.syncers.base import Counts, Syncer
 
-DEFAULT_INBOX_DAYS = 30
 COLUMNS = [
     ("uuid", "text"),
     ("contact_uuid", "text"),
@@ -43,7 +42,7 @@ class InboxSyncer(Syncer):
     kind = SyncKind.INBOX
 
     def sync(self) -> None:
-        days = getattr(settings, "RAPIDPRO_INBOX_DAYS", DEFAULT_INBOX_DAYS)
+        days = settings.RAPIDPRO_INBOX_DAYS
         stream = self.stream_from_newest(
             "", lambda: self.client.get_messages(folder="inbox"), created_on, timedelta(days=days)
         )

@@ -22,7 +22,7 @@ from tracpro.rapidpro.tests import fakes
 @pytest.fixture
 def rapidpro():
     fake = fakes.FakeRapidPro()
-    with mock.patch("tracpro.rapidpro.client.get_client", return_value=fake):
+    with mock.patch("tracpro.rapidpro.client.get_client", autospec=True, return_value=fake):
         yield fake
 
 

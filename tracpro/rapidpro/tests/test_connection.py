@@ -7,10 +7,22 @@ from temba_client.exceptions import TembaConnectionError, TembaTokenError
 
 from django.urls import reverse
 
+from tracpro.rapidpro.client import TracProTembaClient
 from tracpro.rapidpro.connection import check_connection
 from tracpro.simulator.testing import running_simulator
 
 TEST_URL = reverse("orgs.org_test_connection", urlconf="tracpro.urls_root")
+
+
+@pytest.fixture
+def get_client():
+    """`get_client` patched at the seam: checked against its signature, and the
+    client it returns against the real client's."""
+    fake = mock.create_autospec(TracProTembaClient, instance=True)
+    with mock.patch(
+        "tracpro.rapidpro.client.get_client", autospec=True, return_value=fake
+    ) as patched:
+        yield patched
 
 
 @pytest.fixture(scope="module")
@@ -49,36 +61,39 @@ def test_an_unreachable_server_gives_the_exact_error():
     assert "Connection refused" in report.error
 
 
-def test_it_gives_up_after_the_timeout():
+def test_it_gives_up_after_the_timeout(get_client):
     def hang(*args, **kwargs):
         import time
 
         time.sleep(2)
 
-    with mock.patch("tracpro.rapidpro.client.get_client") as get_client:
-        get_client.return_value.get_org.side_effect = hang
-        report = check_connection("http://rapidpro.invalid", "token", timeout=0.2)
+    get_client.return_value.get_org.side_effect = hang
+    report = check_connection("http://rapidpro.invalid", "token", timeout=0.2)
 
     assert report.error == "RapidPro did not answer within 0.2 seconds."
 
 
-def test_connection_errors_carry_their_cause():
-    with mock.patch("tracpro.rapidpro.client.get_client") as get_client:
+def test_connection_errors_carry_their_cause(get_client):
+    def unresolvable(*args, **kwargs):
+        # As the client raises it: TembaConnectionError from the requests error.
         try:
             raise OSError("Name or service not known")
-        except OSError:
-            get_client.return_value.get_org.side_effect = TembaConnectionError()
-            report = check_connection("https://rapidpro.invalid", "token")
+        except OSError as error:
+            raise TembaConnectionError() from error
 
-    assert report.error.startswith("Could not connect to https://rapidpro.invalid")
+    get_client.return_value.get_org.side_effect = unresolvable
+    report = check_connection("https://rapidpro.invalid", "token")
+
+    assert report.error == (
+        "Could not connect to https://rapidpro.invalid: Name or service not known"
+    )
 
 
-def test_superusers_test_the_values_typed_in_the_form(client_for, root):
-    with mock.patch("tracpro.rapidpro.client.get_client") as get_client:
-        get_client.return_value.get_org.side_effect = TembaTokenError()
-        response = client_for(root).post(
-            TEST_URL, {"api_url": "https://rapidpro.example.org", "api_token": "abc"}
-        )
+def test_superusers_test_the_values_typed_in_the_form(client_for, root, get_client):
+    get_client.return_value.get_org.side_effect = TembaTokenError()
+    response = client_for(root).post(
+        TEST_URL, {"api_url": "https://rapidpro.example.org", "api_token": "abc"}
+    )
 
     org = get_client.call_args.args[0]
     assert (org.api_url, org.api_token, org.pk) == ("https://rapidpro.example.org", "abc", None)
@@ -92,9 +107,8 @@ def test_the_form_asks_for_a_url_and_token_first(client_for, root):
     assert "Enter the RapidPro URL and API token first." in response.content.decode()
 
 
-def test_only_superusers_may_test_a_connection(client_for, acme, ann):
-    with mock.patch("tracpro.rapidpro.client.get_client") as get_client:
-        response = client_for(ann).post(TEST_URL, {"api_url": "http://x.org", "api_token": "t"})
+def test_only_superusers_may_test_a_connection(client_for, acme, ann, get_client):
+    response = client_for(ann).post(TEST_URL, {"api_url": "http://x.org", "api_token": "t"})
 
     assert response.status_code == 404
     get_client.assert_not_called()

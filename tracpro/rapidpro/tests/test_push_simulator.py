@@ -2,11 +2,10 @@
 
 import pytest
 
-from tracpro.contacts import services
 from tracpro.contacts.models import Contact, PushStatus
 from tracpro.contacts.tests.factories import make_contact
 from tracpro.groups.models import Region, ReporterGroup
-from tracpro.rapidpro import push
+from tracpro.rapidpro import contact_changes, push
 from tracpro.simulator.testing import running_simulator
 
 pytestmark = pytest.mark.slow
@@ -45,7 +44,7 @@ def region(org, name: str) -> Region:
 def test_a_created_contact_appears_in_rapidpro_with_its_urn_and_groups(edu, rapidpro, ann):
     contact = Contact(org=edu, name="Grace Okello", urn="tel:+256772000101", language="eng")
     contact.region = region(edu, "Kampala")
-    services.mark_pending(contact)
+    contact_changes.mark_pending(contact)
     contact.save()
     contact.reporter_groups.set(ReporterGroup.objects.filter(org=edu))
 
@@ -85,7 +84,7 @@ def test_a_removed_contact_is_deleted_in_rapidpro(edu, rapidpro):
         edu, "Leaving", uuid=existing.uuid, urn=existing.urns[0], region=region(edu, "Gulu")
     )
 
-    services.remove_contact(contact, None)
+    contact_changes.remove_contact(contact, None)
     assert push.push_contact(contact.pk) == push.Outcome.DELETED
 
     assert rapidpro.get_contacts(uuid=existing.uuid).first() is None
@@ -117,7 +116,7 @@ def test_server_errors_are_retried_until_the_push_goes_through(
 
     # The push is queued on commit and runs eagerly, retrying at once.
     with django_capture_on_commit_callbacks(execute=True):
-        services.save_contact(contact, [], None)
+        contact_changes.save_contact(contact, [], None)
 
     contact.refresh_from_db()
     assert contact.push_status == PushStatus.SYNCED

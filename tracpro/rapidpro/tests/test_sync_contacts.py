@@ -21,7 +21,7 @@ def rapidpro():
     fake.groups = [
         fakes.group(name) for name in ("Central", "Kampala", "Wakiso", "Teachers", "Drivers")
     ]
-    with mock.patch("tracpro.rapidpro.client.get_client", return_value=fake):
+    with mock.patch("tracpro.rapidpro.client.get_client", autospec=True, return_value=fake):
         yield fake
 
 

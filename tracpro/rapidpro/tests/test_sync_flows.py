@@ -47,7 +47,7 @@ def router_node(
 @pytest.fixture
 def rapidpro():
     fake = fakes.FakeRapidPro()
-    with mock.patch("tracpro.rapidpro.client.get_client", return_value=fake):
+    with mock.patch("tracpro.rapidpro.client.get_client", autospec=True, return_value=fake):
         yield fake
 
 

@@ -29,7 +29,7 @@ KAMPALA_EVENING = datetime(2025, 3, 3, 19, 0, tzinfo=UTC)  # 22:00 in Kampala (U
 @pytest.fixture
 def rapidpro():
     fake = fakes.FakeRapidPro()
-    with mock.patch("tracpro.rapidpro.client.get_client", return_value=fake):
+    with mock.patch("tracpro.rapidpro.client.get_client", autospec=True, return_value=fake):
         yield fake
 
 

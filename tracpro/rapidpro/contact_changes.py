@@ -1,5 +1,5 @@
 """Contact writes. Every change is saved as "pending" and pushed to RapidPro by a
-background task once the transaction commits (tracpro.contacts.tasks).
+background task once the transaction commits (tracpro.rapidpro.tasks.push_contact).
 
 Changes to an existing contact run inside `tracking_contacts`, so the chart
 rollups follow a contact that moves region or is removed.
@@ -11,9 +11,9 @@ from django.db import transaction
 
 from tracpro.accounts.models import User
 from tracpro.contacts.models import Contact, PushStatus
-from tracpro.contacts.tasks import push_contact
 from tracpro.groups.models import ReporterGroup
 from tracpro.polls.rollups import tracking_contacts
+from tracpro.rapidpro.tasks import push_contact
 
 
 def save_contact(contact: Contact, reporter_groups: Iterable[ReporterGroup], user: User) -> None:

@@ -1,0 +1,379 @@
+"""Writes a batch of runs into the mirror, set-based: poll dates, responses, answers.
+
+Each batch is written with a handful of statements under the org's ingest lock:
+staging tables filled by COPY; one statement giving each run its contact, poll
+date and response id (a new id from the sequence for a new run); then plain
+INSERTs for what is new and upserts only for what was stored before. The rollups
+are kept current in the same transaction. A run older than the stored one
+changes nothing.
+
+The rows come from `RunsSyncer.rows_for` (runs.py), in `RUN_COLUMNS` and
+`ANSWER_COLUMNS` order.
+"""
+
+from django.db import connection
+
+from tracpro.contacts.models import Contact
+from tracpro.polls.models import Answer, PollRun, Response
+from tracpro.polls.rollups import RollupTracker, joining_by_index, lock_org
+from tracpro.rapidpro.sql import (
+    analyze,
+    column_defaults,
+    copy_rows,
+    create_staging_table,
+    execute,
+)
+from tracpro.rapidpro.syncers.base import Counts
+
+RUN_COLUMNS = [
+    ("run_uuid", "text"),
+    ("poll_id", "bigint"),
+    ("start_uuid", "text"),
+    ("contact_uuid", "text"),
+    ("contact_name", "text"),
+    ("status", "text"),
+    ("created_on", "timestamptz"),
+    ("updated_on", "timestamptz"),
+    ("modified_on", "timestamptz"),
+]
+ANSWER_COLUMNS = [
+    ("run_uuid", "text"),
+    ("question_id", "bigint"),
+    ("value", "text"),
+    ("category", "text"),
+    ("number", "double precision"),
+    ("submitted_on", "timestamptz"),
+    ("is_numeric", "boolean"),
+]
+GROUP_COLUMNS = [("contact_id", "bigint"), ("question_id", "bigint"), ("local_date", "date")]
+MIRROR_TABLES = ("polls_pollrun", "polls_response", "polls_answer", "contacts_contact")
+
+
+class RunWriter:
+    """Writes one batch of runs set-based, with the rollups in the same transaction."""
+
+    def __init__(self, org) -> None:
+        self.org = org
+        self.params = {
+            "org": org.pk,
+            "tz": org.timezone,
+            "rule": org.same_day_rule,
+            "start": PollRun.Kind.START,
+            "day": PollRun.Kind.DAY,
+        }
+
+    def run(self, sql: str, extra: dict | None = None) -> int:
+        return execute(sql, {**self.params, **(extra or {})})
+
+    def write(self, run_rows: list[tuple], answer_rows: list[tuple]) -> Counts:
+        counts = Counts()
+        # Held from here: which runs are new is decided below, and no other writer
+        # of this org's responses may change that before the commit.
+        with connection.cursor() as cursor:
+            lock_org(cursor, self.org.pk)
+        create_staging_table("sync_raw_runs", RUN_COLUMNS)
+        create_staging_table("sync_answers", ANSWER_COLUMNS)
+        create_staging_table("sync_groups", GROUP_COLUMNS)
+        copy_rows("sync_raw_runs", RUN_COLUMNS, run_rows)
+        copy_rows("sync_answers", ANSWER_COLUMNS, answer_rows)
+        # Runs the mirror already holds in this version or a newer one change nothing.
+        # (A subquery per run, not a join: see SYNC_RUNS.)
+        counts.skipped += self.run(
+            """
+            DELETE FROM sync_raw_runs s WHERE s.modified_on <= (
+                SELECT r.remote_modified_on FROM polls_response r
+                WHERE r.org_id = %(org)s AND r.run_uuid = s.run_uuid)
+            """
+        )
+        if counts.skipped < len(run_rows):
+            # The joins below must start from these few rows and use the big tables'
+            # indexes; without statistics on them the planner may scan whole tables.
+            analyze("sync_raw_runs (run_uuid, contact_uuid)", "sync_answers (run_uuid)")
+            tracker = RollupTracker(self.org)
+            self.prepare_rows()
+            self.name_scope(tracker)
+            tracker.before()
+            counts.created, counts.updated = self.write_responses()
+            with joining_by_index():
+                self.run(DEACTIVATE_OLDER)
+            self.write_answers(counts.updated)
+            self.run(SAME_DAY_FOR_GROUPS)
+            tracker.after()
+        execute("DROP TABLE IF EXISTS sync_raw_runs, sync_runs, sync_answers, sync_groups")
+        return counts
+
+    def prepare_rows(self) -> None:
+        """The contacts and poll dates the runs need, then `sync_runs`: each run with
+        its contact, poll date and response id (a new one for a new run) and whether
+        it becomes its contact's active response for that poll date."""
+        self.run(
+            "DELETE FROM sync_answers a "
+            "WHERE NOT EXISTS (SELECT 1 FROM sync_raw_runs s WHERE s.run_uuid = a.run_uuid)"
+        )
+        columns, values, params = column_defaults(Contact, ["org_id", "uuid", "name", "is_active"])
+        self.run(
+            f"""
+            INSERT INTO contacts_contact (org_id, uuid, name, is_active{columns})
+            SELECT DISTINCT ON (s.contact_uuid)
+                   %(org)s, s.contact_uuid, coalesce(s.contact_name, ''), false{values}
+            FROM sync_raw_runs s ORDER BY s.contact_uuid
+            ON CONFLICT (org_id, uuid) WHERE uuid IS NOT NULL DO NOTHING
+            """,  # noqa: S608 - identifiers from model metadata
+            params,
+        )
+        provided = ["poll_id", "kind", "start_uuid", "conducted_on", "local_date"]
+        columns, values, params = column_defaults(PollRun, provided)
+        self.run(
+            f"""
+            INSERT INTO polls_pollrun AS pr ({", ".join(provided)}{columns})
+            SELECT poll_id, %(start)s, start_uuid, min(created_on),
+                   (min(created_on) AT TIME ZONE %(tz)s)::date{values}
+            FROM sync_raw_runs WHERE start_uuid IS NOT NULL GROUP BY poll_id, start_uuid
+            ON CONFLICT (poll_id, start_uuid) WHERE start_uuid IS NOT NULL DO UPDATE
+                SET conducted_on = EXCLUDED.conducted_on, local_date = EXCLUDED.local_date
+                WHERE EXCLUDED.conducted_on < pr.conducted_on
+            """,  # noqa: S608 - identifiers from model metadata
+            params,
+        )
+        self.run(
+            f"""
+            INSERT INTO polls_pollrun AS pr ({", ".join(provided)}{columns})
+            SELECT poll_id, %(day)s, NULL, min(created_on), local_day{values}
+            FROM (
+                SELECT poll_id, created_on, (created_on AT TIME ZONE %(tz)s)::date AS local_day
+                FROM sync_raw_runs WHERE start_uuid IS NULL
+            ) runs
+            GROUP BY poll_id, local_day
+            ON CONFLICT (poll_id, local_date) WHERE kind = 'day' DO UPDATE
+                SET conducted_on = EXCLUDED.conducted_on
+                WHERE EXCLUDED.conducted_on < pr.conducted_on
+            """,  # noqa: S608 - identifiers from model metadata
+            params,
+        )
+        execute("DROP TABLE IF EXISTS sync_runs")  # see create_staging_table
+        self.run(SYNC_RUNS)
+        analyze("sync_runs (run_uuid, pollrun_id, contact_id, is_new, activate)")
+
+    def name_scope(self, tracker: RollupTracker) -> None:
+        """What the batch may change: its new responses (their ids are known before
+        they exist), every response of the same contacts in the same poll dates
+        (which one is active may change), and every answer sharing a contact, numeric
+        question and day with an answer of the batch (value_to_use)."""
+        with joining_by_index():
+            tracker.add_responses(
+                """
+                SELECT r.id FROM (SELECT DISTINCT pollrun_id, contact_id FROM sync_runs) p
+                JOIN polls_response r
+                    ON r.pollrun_id = p.pollrun_id AND r.contact_id = p.contact_id
+                UNION ALL
+                SELECT response_id FROM sync_runs WHERE is_new
+                """
+            )
+            # The numeric questions come as an array: each staged response's answers
+            # to them are then one lookup in the (response, question) unique index.
+            self.run(
+                """
+                INSERT INTO sync_groups
+                SELECT DISTINCT s.contact_id, a.question_id, a.local_date
+                FROM sync_runs s
+                JOIN polls_answer a ON a.response_id = s.response_id
+                WHERE a.question_id = ANY(ARRAY(
+                    SELECT q.id FROM polls_question q JOIN polls_poll p ON p.id = q.poll_id
+                    WHERE p.org_id = %(org)s AND q.question_type = 'numeric'))
+                """
+            )
+        self.run(
+            """
+            INSERT INTO sync_groups
+            SELECT s.contact_id, a.question_id, (a.submitted_on AT TIME ZONE %(tz)s)::date
+            FROM sync_answers a JOIN sync_runs s ON s.run_uuid = a.run_uuid WHERE a.is_numeric
+            EXCEPT
+            SELECT contact_id, question_id, local_date FROM sync_groups
+            """
+        )
+        analyze("sync_groups")
+        tracker.add_answers(
+            """
+            SELECT a.id FROM sync_groups g
+            JOIN polls_answer a ON a.question_id = g.question_id AND a.local_date = g.local_date
+                               AND a.contact_id = g.contact_id
+            """
+        )
+
+    def write_responses(self) -> tuple[int, int]:
+        """Insert the new runs' responses under the ids `sync_runs` gave them and
+        update the stored ones (all older: runs not newer were skipped). Returns
+        (created, updated)."""
+        provided = [
+            "id",
+            "org_id",
+            "run_uuid",
+            "pollrun_id",
+            "contact_id",
+            "status",
+            "created_on",
+            "updated_on",
+            "remote_modified_on",
+            "is_active",
+        ]
+        columns, values, params = column_defaults(Response, provided)
+        created = self.run(
+            f"""
+            INSERT INTO polls_response ({", ".join(provided)}{columns})
+            SELECT response_id, %(org)s, run_uuid, pollrun_id, contact_id, status, created_on,
+                   updated_on, modified_on, activate{values}
+            FROM sync_runs WHERE is_new
+            """,  # noqa: S608 - identifiers from model metadata
+            params,
+        )
+        updated = self.run(
+            """
+            UPDATE polls_response r SET
+                status = s.status, updated_on = s.updated_on, remote_modified_on = s.modified_on
+            FROM sync_runs s WHERE NOT s.is_new AND r.id = s.response_id
+            """
+        )
+        return created, updated
+
+    def write_answers(self, updated: int) -> None:
+        """The answers of new responses are inserted; those of the `updated` stored
+        responses are upserted (a value may have changed) and the results their new
+        version no longer has are deleted."""
+        provided = [
+            "response_id",
+            "question_id",
+            "contact_id",
+            "value",
+            "category",
+            "number",
+            "value_to_use",
+            "submitted_on",
+            "local_date",
+        ]
+        columns, values, params = column_defaults(Answer, provided)
+        insert = f"""
+            INSERT INTO polls_answer AS a ({", ".join(provided)}{columns})
+            SELECT s.response_id, x.question_id, s.contact_id, x.value, x.category, x.number,
+                   CASE WHEN x.is_numeric THEN x.number END,
+                   x.submitted_on, (x.submitted_on AT TIME ZONE %(tz)s)::date{values}
+            FROM sync_answers x JOIN sync_runs s ON s.run_uuid = x.run_uuid
+        """  # noqa: S608 - identifiers from model metadata
+        self.run(f"{insert} WHERE s.is_new", params)
+        if not updated:
+            return
+        self.run(
+            f"""
+            {insert} WHERE NOT s.is_new
+            ON CONFLICT (response_id, question_id) DO UPDATE SET
+                value = EXCLUDED.value, category = EXCLUDED.category, number = EXCLUDED.number,
+                value_to_use = EXCLUDED.value_to_use, submitted_on = EXCLUDED.submitted_on,
+                local_date = EXCLUDED.local_date
+            WHERE (a.value, a.category, a.number, a.submitted_on)
+                IS DISTINCT FROM
+                (EXCLUDED.value, EXCLUDED.category, EXCLUDED.number, EXCLUDED.submitted_on)
+            """,
+            params,
+        )
+        self.run(
+            """
+            DELETE FROM polls_answer a USING sync_runs s
+            WHERE NOT s.is_new AND a.response_id = s.response_id
+              AND NOT EXISTS (
+                  SELECT 1 FROM sync_answers x
+                  WHERE x.run_uuid = s.run_uuid AND x.question_id = a.question_id)
+            """
+        )
+
+
+# Each staged run with its contact, poll date and response: the stored one's id, or
+# a new id from the table's sequence (safe under the org's ingest lock, which every
+# writer of responses holds). A new run becomes its contact's active response for
+# the poll date when it is the latest, by creation then run uuid (so the choice never
+# depends on batch boundaries), among the batch and the stored responses.
+# Contacts and responses are looked up with a subquery per run: as a join, the
+# planner hashes the org's whole table while it is small enough, which makes each
+# batch slower than the last through a backfill (and the whole of it quadratic).
+SYNC_RUNS = """
+    CREATE TEMP TABLE sync_runs ON COMMIT DROP AS
+    SELECT j.*,
+           coalesce(j.stored_id, nextval(pg_get_serial_sequence('polls_response', 'id')))
+               AS response_id,
+           j.stored_id IS NULL AS is_new,
+           j.stored_id IS NULL AND j.latest AND NOT EXISTS (
+               SELECT 1 FROM polls_response r
+               WHERE r.pollrun_id = j.pollrun_id AND r.contact_id = j.contact_id
+                 AND (r.created_on, r.run_uuid) > (j.created_on, j.run_uuid)
+           ) AS activate
+    FROM (
+        SELECT s.*, row_number() OVER (
+                   PARTITION BY s.pollrun_id, s.contact_id
+                   ORDER BY s.created_on DESC, s.run_uuid DESC
+               ) = 1 AS latest
+        FROM (
+            SELECT s.*, coalesce(ps.id, pd.id) AS pollrun_id,
+                   (SELECT c.id FROM contacts_contact c
+                    WHERE c.org_id = %(org)s AND c.uuid = s.contact_uuid) AS contact_id,
+                   (SELECT r.id FROM polls_response r
+                    WHERE r.org_id = %(org)s AND r.run_uuid = s.run_uuid) AS stored_id
+            FROM sync_raw_runs s
+            LEFT JOIN polls_pollrun ps ON ps.poll_id = s.poll_id AND ps.start_uuid = s.start_uuid
+            LEFT JOIN polls_pollrun pd
+                ON s.start_uuid IS NULL AND pd.poll_id = s.poll_id AND pd.kind = %(day)s
+                   AND pd.local_date = (s.created_on AT TIME ZONE %(tz)s)::date
+        ) s
+    ) j
+"""
+DEACTIVATE_OLDER = """
+    UPDATE polls_response r SET is_active = false
+    FROM sync_runs s
+    WHERE s.is_new AND s.activate AND r.pollrun_id = s.pollrun_id AND r.contact_id = s.contact_id
+      AND r.id <> s.response_id AND r.is_active
+"""
+
+# The answers of a batch are written with value_to_use = their own number (what
+# the rule gives an answer alone on its day); this corrects the days with several.
+# value_to_use per (contact, numeric question, org-local day): the latest numeric
+# answer's number ("last") or the sum of the day's numbers ("sum"); NULL for an
+# answer that is not a number itself.
+VALUE_TO_USE = """
+    CASE WHEN a2.number IS NULL THEN NULL
+         WHEN %(rule)s = 'sum' THEN sum(a2.number) OVER same_day
+         ELSE first_value(a2.number) OVER (
+             same_day ORDER BY a2.number IS NULL, a2.submitted_on DESC, a2.id DESC)
+    END
+"""
+SAME_DAY_FOR_GROUPS = f"""
+    UPDATE polls_answer a SET value_to_use = v.value_to_use
+    FROM (
+        SELECT a2.id, {VALUE_TO_USE} AS value_to_use
+        FROM sync_groups g
+        JOIN polls_answer a2 ON a2.question_id = g.question_id AND a2.local_date = g.local_date
+                            AND a2.contact_id = g.contact_id
+        WINDOW same_day AS (PARTITION BY a2.contact_id, a2.question_id, a2.local_date)
+    ) v
+    WHERE a.id = v.id AND a.value_to_use IS DISTINCT FROM v.value_to_use
+"""  # noqa: S608 - a constant SQL fragment
+SAME_DAY_FOR_QUESTIONS = f"""
+    UPDATE polls_answer a SET value_to_use = v.value_to_use
+    FROM (
+        SELECT a2.id, CASE WHEN q.question_type = 'numeric' THEN {VALUE_TO_USE} END AS value_to_use
+        FROM polls_answer a2
+        JOIN polls_response r ON r.id = a2.response_id
+        JOIN polls_question q ON q.id = a2.question_id
+        WHERE a2.question_id = ANY(%(questions)s)
+        WINDOW same_day AS (PARTITION BY r.contact_id, a2.question_id, a2.local_date)
+    ) v
+    WHERE a.id = v.id AND a.value_to_use IS DISTINCT FROM v.value_to_use
+"""  # noqa: S608 - a constant SQL fragment
+
+
+def recompute_values(org, question_ids: list[int]) -> None:
+    """value_to_use of every answer of these questions (inside a transaction)."""
+    analyze(*MIRROR_TABLES)  # a whole-table update needs a plan that fits the table
+    tracker = RollupTracker(org)
+    tracker.add_answers(
+        "SELECT id FROM polls_answer WHERE question_id = ANY(%(ids)s)", {"ids": question_ids}
+    )
+    tracker.before()
+    execute(SAME_DAY_FOR_QUESTIONS, {"rule": org.same_day_rule, "questions": question_ids})
+    tracker.after()
