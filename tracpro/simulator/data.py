@@ -303,18 +303,15 @@ class _RunPlan:
         self._repeats(int(self.total * repeat_share))
         self._keywords(polls, self.total - len(self.rows))
 
-    def _eligible(self, flow: Flow) -> list[Contact]:
-        groups = {self.b.reporter_groups[n] for n in self.b.spec.targets.get(flow.spec.key, ())}
-        return [c for c in self.store.contacts if c.groups & groups]
-
     def _starts(self, flow: Flow, count: int) -> None:
-        eligible = self._eligible(flow)
+        targets = self.b.spec.targets.get(flow.spec.key, ())
+        target_groups = [self.b.reporter_groups[n] for n in targets]
+        eligible = self.store.reach(target_groups)
         if not eligible or count <= 0:
             return
         starts = max(2 if not flow.poll else 13, -(-count // len(eligible)))
         starts = min(starts, WINDOW_DAYS * 4)
         step = WINDOW_DAYS * DAY_US // starts
-        target_groups = [self.b.reporter_groups[n] for n in self.b.spec.targets[flow.spec.key]]
         for i in range(starts):
             size = count // starts + (1 if i < count % starts else 0)
             # the latest start of each flow is a few days old at most, so some runs still wait
@@ -610,7 +607,7 @@ class _MessagePlan:
         for i, text in enumerate(texts):
             created = self.b.anchor - (WINDOW_DAYS - 20 * i) * DAY_US + 3 * HOUR_US
             groups = [reporters[i % len(reporters)]]
-            members = sorted(store.groups[groups[0]].members)[:300]
+            reached = store.reach(groups)[:300]
             ident = len(store.broadcasts) + 1
             store.broadcasts.append(
                 Broadcast(
@@ -619,11 +616,10 @@ class _MessagePlan:
                     text={"eng": text},
                     created=created,
                     groups=groups,
-                    total=len(members),
+                    total=len(reached),
                 )
             )
-            for member in members:
-                contact = store.contacts[member - 1]
+            for contact in reached:
                 at = created + self.rng.randint(US, 120 * US)
 
                 def make(ident_, contact=contact, at=at, text=text, bcast=ident):

@@ -9,6 +9,7 @@ server's `-modified_on,-id` order and `bisect` gives keyset pagination.
 import bisect
 from array import array
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -345,10 +346,29 @@ class OrgStore:
     def contact_groups(self, contact: Contact) -> list[Group]:
         return [g for g in self.groups if g.matches(contact)]
 
+    def group_contact_ids(self, group: Group) -> Iterable[int]:
+        """A group's contacts: its members, or those a smart group's query matches."""
+        if group.query is None:
+            return group.members
+        return (c.id for c in self.contacts if not c.deleted and group.matches(c))
+
     def group_count(self, group: Group) -> int:
         if group.query is None:
             return len(group.members)
-        return sum(1 for c in self.contacts if not c.deleted and group.matches(c))
+        return sum(1 for _ in self.group_contact_ids(group))
+
+    def reach(
+        self, groups: Iterable[int] = (), contacts: Iterable[int] = (), urns: Iterable[str] = ()
+    ) -> list[Contact]:
+        """Who a flow start or broadcast reaches: its contacts, its groups' contacts and
+        its URNs' owners, each once and in id order, leaving out deleted and inactive
+        (blocked, stopped, archived) contacts."""
+        ids = set(contacts)
+        for idx in groups:
+            ids.update(self.group_contact_ids(self.groups[idx]))
+        ids.update(self.urn_owner[urn] for urn in urns if urn in self.urn_owner)
+        reached = (self.contact(ident) for ident in sorted(ids))
+        return [c for c in reached if c is not None and not c.deleted and c.status == "active"]
 
     # -- runs -----------------------------------------------------------------------------------
 

@@ -96,6 +96,15 @@ def _contact_by(store: OrgStore, lookup: tuple[str, str]) -> Contact | None:
     return None if contact is None or contact.deleted else contact
 
 
+def _find_contact(store: OrgStore, ref: object, by_urn: bool = False) -> Contact | None:
+    """A contact named in a request body by UUID (or, with `by_urn`, by URN too); None
+    when there is no such contact or it is deleted."""
+    ref = str(ref)
+    if by_urn and ":" in ref:
+        return _contact_by(store, ("urn", ref))
+    return _contact_by(store, ("uuid", ref)) if _looks_like_uuid(ref) else None
+
+
 def _field_value(field: ContactField, value: object, tz_offset: int) -> str | None:
     if value is None or value == "":
         return None
@@ -285,12 +294,7 @@ def post_contact_actions(store: OrgStore, query: Query, body: object, now: int) 
         errors["action"] = [f'"{action}" is not a valid choice.']
     contacts = []
     for ref in refs or []:
-        ref = str(ref)
-        contact = (
-            _contact_by(store, ("urn", ref) if ":" in ref else ("uuid", ref))
-            if (":" in ref or _looks_like_uuid(ref))
-            else None
-        )
+        contact = _find_contact(store, ref, by_urn=True)
         if contact is None:
             errors["contacts"] = [f"No such object: {ref}"]
             break
@@ -348,6 +352,7 @@ def _contact_action(store: OrgStore, contact: Contact, action: str, group, now: 
 
 
 def _recipients(store: OrgStore, data: dict, errors: dict) -> tuple[list, list, list]:
+    """The groups, contacts and URNs a flow start or broadcast names (see OrgStore.reach)."""
     groups, contacts, urns = [], [], []
     for ref in _list(errors, data, "groups") or []:
         group = store.group_by_ref(str(ref))
@@ -356,8 +361,8 @@ def _recipients(store: OrgStore, data: dict, errors: dict) -> tuple[list, list, 
             break
         groups.append(group.idx)
     for ref in _list(errors, data, "contacts") or []:
-        contact = store.contact_by_uuid(str(ref)) if _looks_like_uuid(str(ref)) else None
-        if contact is None or contact.deleted:
+        contact = _find_contact(store, ref)
+        if contact is None:
             errors["contacts"] = [f"No such object: {ref}"]
             break
         contacts.append(contact.id)
@@ -454,19 +459,9 @@ def post_broadcasts(store: OrgStore, query: Query, body: object, now: int) -> Re
 
 
 def _send_broadcast(store: OrgStore, bcast: Broadcast, now: int) -> None:
-    ids = set(bcast.contacts)
-    for idx in bcast.groups:
-        group = store.groups[idx]
-        ids.update(
-            group.members
-            if group.query is None
-            else (c.id for c in store.contacts if not c.deleted and group.matches(c))
-        )
-    ids.update(store.urn_owner[u] for u in bcast.urns if u in store.urn_owner)
     sent = 0
-    for ident in sorted(ids):
-        contact = store.contact(ident)
-        if contact is None or contact.deleted or contact.status != "active" or not contact.urns:
+    for contact in store.reach(bcast.groups, bcast.contacts, bcast.urns):
+        if not contact.urns:
             continue
         text = bcast.text.get(contact.language or "", bcast.text[bcast.base_language])
         msg = store.next_message(contact, "out", text, now)
@@ -480,10 +475,10 @@ def post_messages(store: OrgStore, query: Query, body: object, now: int) -> Resu
     data = _body_dict(body)
     errors: dict = {}
     ref = data.get("contact")
-    contact = store.contact_by_uuid(str(ref)) if ref and _looks_like_uuid(str(ref)) else None
+    contact = _find_contact(store, ref) if ref else None
     if not ref:
         errors["contact"] = ["This field is required."]
-    elif contact is None or contact.deleted:
+    elif contact is None:
         errors["contact"] = [f"No such object: {ref}"]
     text = data.get("text") or ""
     attachments = data.get("attachments") or []
