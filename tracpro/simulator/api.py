@@ -76,9 +76,9 @@ class Listing:
 EMPTY = Listing(keys=[], fetch=lambda key: {})
 
 
-def time_bounds(keys: Sequence[int], query: Query, lo: int = 0, hi: int | None = None):
+def time_bounds(keys: Sequence[int], query: Query):
     """Index bounds for inclusive `after`/`before`; None when a date does not parse."""
-    hi = len(keys) if hi is None else hi
+    lo, hi = 0, len(keys)
     after, before = query.get("after"), query.get("before")
     if after is not None:
         stamp = parse_datetime(after)
@@ -102,19 +102,10 @@ def bounded(
     return Listing(keys, fetch, descending, bounds[0], bounds[1], accept, encode=encode)
 
 
-def small_listing(
-    items: list,
-    stamp: Callable,
-    fetch: Callable,
-    query: Query | None = None,
-    descending: bool = True,
-) -> Listing:
+def small_listing(items: list, stamp: Callable, fetch: Callable) -> Listing:
     """A listing over a few records, ordered by (stamp, position)."""
     by_key = {key_of(stamp(item), i + 1): item for i, item in enumerate(items)}
-    keys = sorted(by_key)
-    if query is not None:
-        return bounded(keys, query, lambda key: fetch(by_key[key]), descending)
-    return Listing(keys, lambda key: fetch(by_key[key]), descending)
+    return Listing(sorted(by_key), lambda key: fetch(by_key[key]))
 
 
 # -- shapes ---------------------------------------------------------------------------------------

@@ -103,28 +103,26 @@ class _Builder:
             created += 3600 * US
         regions = sorted({d.region for d in self.spec.districts})
         for region in regions:
-            self.region_groups[region] = self._group(region, "region")
+            self.region_groups[region] = self._group(region)
             for district in self.spec.districts:
                 if district.region == region:
-                    self.district_groups[district.name] = self._group(district.name, "district")
+                    self.district_groups[district.name] = self._group(district.name)
                     self.division_groups[district.name] = [
-                        self._group(name, "division") for name in district.divisions
+                        self._group(name) for name in district.divisions
                     ]
         for name in self.spec.reporters:
-            self.reporter_groups[name] = self._group(name, "reporter")
-        self._group("Female Reporters", "smart", query='gender = "female"')
-        self._group("Open Tickets", "system", query="tickets > 0", system=True)
+            self.reporter_groups[name] = self._group(name)
+        self._group("Female Reporters", query='gender = "female"')
+        self._group("Open Tickets", query="tickets > 0", system=True)
         for i, name in enumerate(self.spec.labels):
             store.labels.append(
                 Label(i, self.uid("label", name), name, anchor - (150 - i) * DAY_US)
             )
 
-    def _group(self, name: str, kind: str, query: str | None = None, system: bool = False) -> int:
+    def _group(self, name: str, query: str | None = None, system: bool = False) -> int:
         groups = self.store.groups
         created = self.anchor - (180 - len(groups)) * DAY_US + 3_600 * US * len(groups)
-        groups.append(
-            Group(len(groups), self.uid("group", name), name, created, query, system, kind=kind)
-        )
+        groups.append(Group(len(groups), self.uid("group", name), name, created, query, system))
         return len(groups) - 1
 
     def _add_flow(self, spec: FlowSpec) -> None:

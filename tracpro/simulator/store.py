@@ -79,7 +79,6 @@ class Group:
     query: str | None = None
     system: bool = False
     members: set[int] = field(default_factory=set)
-    kind: str = "other"  # region / district / reporter / smart / system / custom
 
     def matches(self, contact: "Contact") -> bool:
         """Smart groups: only the `key = "value"` queries the simulator writes."""
@@ -313,7 +312,6 @@ class OrgStore:
         self.responded_counts: Counter[int] = Counter()
         self.result_stats: dict[int, dict[str, ResultStats]] = {}
         self.ticks = 0
-        self.version = 0
         self.bulk = False
 
     # -- lookups --------------------------------------------------------------------------------
@@ -443,7 +441,6 @@ class OrgStore:
             else:
                 index_add(keys, new_key)
         self._account(rid, walk, +1)
-        self.version += 1
 
     def _patience(self, rid: int, walk: Walk) -> int:
         """How long a waiting run waits: its wait's timeout, else the flow's expiry."""
@@ -479,7 +476,6 @@ class OrgStore:
         self.deadlines.pop(rid, None)
         if self.waiting.get(runs.contact[row]) == rid:
             del self.waiting[runs.contact[row]]
-        self.version += 1
 
     # -- contacts -------------------------------------------------------------------------------
 
@@ -492,7 +488,6 @@ class OrgStore:
             contact.last_seen = max(now, contact.last_seen or 0)
         index_add(keys, key_of(contact.modified, contact.id))
         contact.ref = contact.ref_json = None
-        self.version += 1
 
     def index_contact(self, contact: Contact) -> None:
         keys = self.deleted_contact_keys if contact.deleted else self.contact_keys
@@ -527,7 +522,6 @@ class OrgStore:
                 keys.append(key)
             else:
                 index_add(keys, key)
-        self.version += 1
 
     def update_message(self, msg: Message, **changes: object) -> None:
         for folder, key in self._message_index_keys(msg):
@@ -536,7 +530,6 @@ class OrgStore:
             setattr(msg, name, value)
         for folder, key in self._message_index_keys(msg):
             index_add(self.message_keys.setdefault(folder, []), key)
-        self.version += 1
 
     def next_message(self, contact: Contact, direction: str, text: str, now: int) -> Message:
         urn = contact.urns[0] if contact.urns else None

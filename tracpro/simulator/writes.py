@@ -45,7 +45,6 @@ Result = tuple[int, object]
 def _body_dict(body: object) -> dict:
     if not isinstance(body, dict):
         kind = type(body).__name__ if body is not None else "null"
-        kind = {"list": "list", "str": "str", "int": "int"}.get(kind, kind)
         raise ApiError(
             400, {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]}
         )
@@ -244,7 +243,6 @@ def post_contacts(store: OrgStore, query: Query, body: object, now: int) -> Resu
         store.contacts.append(contact)
         _apply_contact(store, contact, clean)
         store.index_contact(contact)
-        store.version += 1
         return 201, contact_json(store, contact)
     _apply_contact(store, instance, clean)
     store.touch_contact(instance, now)
@@ -268,7 +266,6 @@ def release_contact(store: OrgStore, contact: Contact, now: int) -> None:
     contact.modified = max(now, contact.modified)
     contact.ref = contact.ref_json = None
     store.index_contact(contact)
-    store.version += 1
 
 
 def delete_contacts(store: OrgStore, query: Query, body: object, now: int) -> Result:
@@ -412,7 +409,6 @@ def post_flow_starts(store: OrgStore, query: Query, body: object, now: int) -> R
         started=0,
     )
     store.starts.append(start)
-    store.version += 1
     return 201, start_json(store, start)
 
 
@@ -525,13 +521,10 @@ def post_groups(store: OrgStore, query: Query, body: object, now: int) -> Result
         raise ApiError(400, errors)
     if group is not None:
         group.name = name
-        store.version += 1
         return 200, group_json(store, group)
     uuid = label_uuid(store.seed, store.org.slug, "group", name, now)
     group = Group(len(store.groups), uuid, name, now)
-    group.kind = "custom"
     store.groups.append(group)
-    store.version += 1
     return 201, group_json(store, group)
 
 
@@ -546,12 +539,10 @@ def delete_groups(store: OrgStore, query: Query, body: object, now: int) -> Resu
         contact = store.contact(ident)
         store.set_groups(contact, contact.groups - {group.idx})
         store.touch_contact(contact, now)
-    group.name, group.query, group.system, group.kind = group.name, None, False, "deleted"
     store.groups = [g for g in store.groups if g is not group]
     for i, g in enumerate(store.groups):
         if g.idx != i:
             _renumber_group(store, g, i)
-    store.version += 1
     return 204, None
 
 
@@ -585,7 +576,6 @@ def post_labels(store: OrgStore, query: Query, body: object, now: int) -> Result
     uuid = label_uuid(store.seed, store.org.slug, "label", name, now)
     label = Label(len(store.labels), uuid, name, now)
     store.labels.append(label)
-    store.version += 1
     return 201, label_json(store, label)
 
 
@@ -594,7 +584,6 @@ def delete_labels(store: OrgStore, query: Query, body: object, now: int) -> Resu
     label = next((lb for lb in store.labels if lb.uuid == check_uuid("uuid", lookup[1])), None)
     if label is None:
         raise NOT_FOUND
-    label.name = ""
     for msg in store.messages:
         if label.idx in msg.labels:
             msg.labels = tuple(i for i in msg.labels if i != label.idx)
@@ -605,7 +594,6 @@ def delete_labels(store: OrgStore, query: Query, body: object, now: int) -> Resu
             msg.labels = tuple(remap[i] for i in msg.labels)
     for i, lb in enumerate(store.labels):
         lb.idx = i
-    store.version += 1
     return 204, None
 
 
@@ -631,5 +619,4 @@ def post_fields(store: OrgStore, query: Query, body: object, now: int) -> Result
     if any(f.key == field.key for f in store.fields):
         raise ApiError(400, {"name": ["This field must be unique."]})
     store.fields.append(field)
-    store.version += 1
     return 201, field_json(store, field)
