@@ -39,6 +39,16 @@ def index_remove(keys: list[int], key: int) -> None:
         del keys[pos]
 
 
+def _remove_numbered(records: list, record: object) -> dict[int, int]:
+    """Take `record` out of `records` (numbered by position in `idx`) and number the rest
+    again; returns {old idx: new idx} for those that moved."""
+    records[:] = [r for r in records if r is not record]
+    moved = {r.idx: i for i, r in enumerate(records) if r.idx != i}
+    for i, r in enumerate(records):
+        r.idx = i
+    return moved
+
+
 @dataclass
 class Org:
     slug: str
@@ -502,6 +512,29 @@ class OrgStore:
         for idx in groups:
             self.groups[idx].members.add(contact.id)
         contact.groups = set(groups)
+
+    # -- groups and labels ----------------------------------------------------------------------
+
+    def remove_group(self, group: Group, now: int) -> None:
+        """Delete a group: its members leave it (and are modified `now`), and the groups
+        after it move up one place in contacts, flow starts and broadcasts."""
+        for ident in list(group.members):
+            contact = self.contact(ident)
+            self.set_groups(contact, contact.groups - {group.idx})
+            self.touch_contact(contact, now)
+        moved = _remove_numbered(self.groups, group)
+        for contact in self.contacts:
+            if contact.groups:
+                contact.groups = {moved.get(i, i) for i in contact.groups}
+        for record in (*self.starts, *self.broadcasts):
+            record.groups = [moved.get(i, i) for i in record.groups]
+
+    def remove_label(self, label: Label) -> None:
+        """Delete a label: it comes off its messages, and the labels after it move up one place."""
+        moved = _remove_numbered(self.labels, label)
+        for msg in self.messages:
+            if msg.labels:
+                msg.labels = tuple(moved.get(i, i) for i in msg.labels if i != label.idx)
 
     # -- messages -------------------------------------------------------------------------------
 

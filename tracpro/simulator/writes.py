@@ -5,6 +5,9 @@ same result (see sim.Simulator and --state).
 """
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from operator import attrgetter
 
 from .api import (
     ApiError,
@@ -505,96 +508,60 @@ def _name(data: dict, taken: list[str], errors: dict) -> str | None:
     return name.strip()
 
 
-def post_groups(store: OrgStore, query: Query, body: object, now: int) -> Result:
-    data = _body_dict(body)
-    lookup = _lookup(query, ("uuid",))
-    group = None
-    if lookup:
-        group = next((g for g in store.groups if g.uuid == check_uuid("uuid", lookup[1])), None)
-        if group is None:
+@dataclass(frozen=True)
+class _Named:
+    """Contact groups and message labels: created, renamed and deleted by the same rules."""
+
+    kind: str  # "group" / "label": part of a new record's seeded UUID
+    records: Callable[[OrgStore], list]
+    new: Callable[[int, str, str, int], Group | Label]
+    show: Callable[[OrgStore, Group | Label], dict]
+    remove: Callable[[OrgStore, Group | Label, int], None]
+
+    def find(self, store: OrgStore, uuid: str) -> Group | Label:
+        """The record `?uuid=` names: 404 when there is none, 403 for a system group."""
+        found = (r for r in self.records(store) if r.uuid == check_uuid("uuid", uuid))
+        record = next(found, None)
+        if record is None:
             raise NOT_FOUND
-        if group.system:
+        if getattr(record, "system", False):
             raise ApiError(403, {"detail": "Cannot modify system object."})
-    errors: dict = {}
-    name = _name(data, [g.name for g in store.groups if g is not group], errors)
-    if errors:
-        raise ApiError(400, errors)
-    if group is not None:
-        group.name = name
-        return 200, group_json(store, group)
-    uuid = label_uuid(store.seed, store.org.slug, "group", name, now)
-    group = Group(len(store.groups), uuid, name, now)
-    store.groups.append(group)
-    return 201, group_json(store, group)
+        return record
+
+    def post(self, store: OrgStore, query: Query, body: object, now: int) -> Result:
+        """Create (201), or rename the record `?uuid=` names (200)."""
+        data = _body_dict(body)
+        lookup = _lookup(query, ("uuid",))
+        record = self.find(store, lookup[1]) if lookup else None
+        records = self.records(store)
+        errors: dict = {}
+        name = _name(data, [r.name for r in records if r is not record], errors)
+        if errors:
+            raise ApiError(400, errors)
+        if record is not None:
+            record.name = name
+            return 200, self.show(store, record)
+        uuid = label_uuid(store.seed, store.org.slug, self.kind, name, now)
+        record = self.new(len(records), uuid, name, now)
+        records.append(record)
+        return 201, self.show(store, record)
+
+    def delete(self, store: OrgStore, query: Query, body: object, now: int) -> Result:
+        lookup = _lookup(query, ("uuid",), required=True)
+        self.remove(store, self.find(store, lookup[1]), now)
+        return 204, None
 
 
-def delete_groups(store: OrgStore, query: Query, body: object, now: int) -> Result:
-    lookup = _lookup(query, ("uuid",), required=True)
-    group = next((g for g in store.groups if g.uuid == check_uuid("uuid", lookup[1])), None)
-    if group is None:
-        raise NOT_FOUND
-    if group.system:
-        raise ApiError(403, {"detail": "Cannot modify system object."})
-    for ident in list(group.members):
-        contact = store.contact(ident)
-        store.set_groups(contact, contact.groups - {group.idx})
-        store.touch_contact(contact, now)
-    store.groups = [g for g in store.groups if g is not group]
-    for i, g in enumerate(store.groups):
-        if g.idx != i:
-            _renumber_group(store, g, i)
-    return 204, None
-
-
-def _renumber_group(store: OrgStore, group: Group, new_idx: int) -> None:
-    old = group.idx
-    for ident in group.members:
-        contact = store.contact(ident)
-        contact.groups = (contact.groups - {old}) | {new_idx}
-    for start in store.starts:
-        start.groups = [new_idx if g == old else g for g in start.groups]
-    for bcast in store.broadcasts:
-        bcast.groups = [new_idx if g == old else g for g in bcast.groups]
-    group.idx = new_idx
-
-
-def post_labels(store: OrgStore, query: Query, body: object, now: int) -> Result:
-    data = _body_dict(body)
-    lookup = _lookup(query, ("uuid",))
-    label = None
-    if lookup:
-        label = next((lb for lb in store.labels if lb.uuid == check_uuid("uuid", lookup[1])), None)
-        if label is None:
-            raise NOT_FOUND
-    errors: dict = {}
-    name = _name(data, [lb.name for lb in store.labels if lb is not label], errors)
-    if errors:
-        raise ApiError(400, errors)
-    if label is not None:
-        label.name = name
-        return 200, label_json(store, label)
-    uuid = label_uuid(store.seed, store.org.slug, "label", name, now)
-    label = Label(len(store.labels), uuid, name, now)
-    store.labels.append(label)
-    return 201, label_json(store, label)
-
-
-def delete_labels(store: OrgStore, query: Query, body: object, now: int) -> Result:
-    lookup = _lookup(query, ("uuid",), required=True)
-    label = next((lb for lb in store.labels if lb.uuid == check_uuid("uuid", lookup[1])), None)
-    if label is None:
-        raise NOT_FOUND
-    for msg in store.messages:
-        if label.idx in msg.labels:
-            msg.labels = tuple(i for i in msg.labels if i != label.idx)
-    store.labels = [lb for lb in store.labels if lb is not label]
-    remap = {lb.idx: i for i, lb in enumerate(store.labels)}
-    for msg in store.messages:
-        if msg.labels:
-            msg.labels = tuple(remap[i] for i in msg.labels)
-    for i, lb in enumerate(store.labels):
-        lb.idx = i
-    return 204, None
+GROUPS = _Named("group", attrgetter("groups"), Group, group_json, OrgStore.remove_group)
+LABELS = _Named(
+    "label",
+    attrgetter("labels"),
+    Label,
+    label_json,
+    lambda store, label, now: store.remove_label(label),
+)
+post_groups, delete_groups = GROUPS.post, GROUPS.delete
+post_labels, delete_labels = LABELS.post, LABELS.delete
 
 
 def post_fields(store: OrgStore, query: Query, body: object, now: int) -> Result:
