@@ -429,14 +429,19 @@ def list_flows(store: OrgStore, query: Query) -> Listing:
     return small_listing(flows, lambda f: f.created, lambda f: flow_json(store, f))
 
 
-def list_groups(store: OrgStore, query: Query) -> Listing:
+def by_uuid_or_name(records: list, query: Query) -> list:
+    """The groups or labels `?uuid=` or `?name=` (case-insensitive) picks, else all."""
     query.exclusive("uuid", "name")
-    groups = list(store.groups)
     uuid, name = query.uuid("uuid"), query.get("name")
     if uuid:
-        groups = [g for g in groups if g.uuid == uuid]
+        records = [r for r in records if r.uuid == uuid]
     if name is not None:
-        groups = [g for g in groups if g.name.lower() == name.strip().lower()]
+        records = [r for r in records if r.name.lower() == name.strip().lower()]
+    return list(records)
+
+
+def list_groups(store: OrgStore, query: Query) -> Listing:
+    groups = by_uuid_or_name(store.groups, query)
     if query.flag("manual_only"):
         groups = [g for g in groups if g.query is None and not g.system]
     return small_listing(groups, lambda g: g.created, lambda g: group_json(store, g))
@@ -451,13 +456,7 @@ def list_fields(store: OrgStore, query: Query) -> Listing:
 
 
 def list_labels(store: OrgStore, query: Query) -> Listing:
-    query.exclusive("uuid", "name")
-    labels = list(store.labels)
-    uuid, name = query.uuid("uuid"), query.get("name")
-    if uuid:
-        labels = [lb for lb in labels if lb.uuid == uuid]
-    if name is not None:
-        labels = [lb for lb in labels if lb.name.lower() == name.strip().lower()]
+    labels = by_uuid_or_name(store.labels, query)
     return small_listing(labels, lambda lb: lb.created, lambda lb: label_json(store, lb))
 
 
