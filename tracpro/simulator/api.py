@@ -486,6 +486,13 @@ def normalize_urn(value: str, country_code: str = "256") -> str | None:
     return f"{scheme}:{path}"
 
 
+def contact_by_urn(store: OrgStore, value: str) -> Contact | None:
+    """The contact that owns URN `value` (normalized first), or None."""
+    normalized = normalize_urn(value)
+    owner = store.urn_owner.get(normalized) if normalized else None
+    return store.contact(owner) if owner else None
+
+
 URN_SCHEMES = frozenset(
     [
         "tel",
@@ -516,9 +523,7 @@ def list_contacts(store: OrgStore, query: Query) -> Listing:
     if uuid is not None or urn is not None:
         contact = store.contact_by_uuid(uuid) if uuid else None
         if urn is not None:
-            normalized = normalize_urn(urn)
-            owner = store.urn_owner.get(normalized) if normalized else None
-            by_urn = store.contact(owner) if owner else None
+            by_urn = contact_by_urn(store, urn)
             contact = by_urn if uuid is None or contact is by_urn else None
         if contact is None or contact.deleted != deleted:
             return EMPTY

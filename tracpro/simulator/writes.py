@@ -14,6 +14,7 @@ from .api import (
     Query,
     broadcast_json,
     check_uuid,
+    contact_by_urn,
     contact_json,
     field_json,
     group_json,
@@ -92,9 +93,7 @@ def _contact_by(store: OrgStore, lookup: tuple[str, str]) -> Contact | None:
     if name == "uuid":
         contact = store.contact_by_uuid(check_uuid("uuid", value))
     else:
-        normalized = normalize_urn(value)
-        owner = store.urn_owner.get(normalized) if normalized else None
-        contact = store.contact(owner) if owner else None
+        contact = contact_by_urn(store, value)
     return None if contact is None or contact.deleted else contact
 
 
