@@ -76,9 +76,9 @@ class Listing:
 EMPTY = Listing(keys=[], fetch=lambda key: {})
 
 
-def time_bounds(keys: Sequence[int], query: Query, lo: int = 0, hi: int | None = None):
+def time_bounds(keys: Sequence[int], query: Query):
     """Index bounds for inclusive `after`/`before`; None when a date does not parse."""
-    hi = len(keys) if hi is None else hi
+    lo, hi = 0, len(keys)
     after, before = query.get("after"), query.get("before")
     if after is not None:
         stamp = parse_datetime(after)
@@ -102,19 +102,10 @@ def bounded(
     return Listing(keys, fetch, descending, bounds[0], bounds[1], accept, encode=encode)
 
 
-def small_listing(
-    items: list,
-    stamp: Callable,
-    fetch: Callable,
-    query: Query | None = None,
-    descending: bool = True,
-) -> Listing:
+def small_listing(items: list, stamp: Callable, fetch: Callable) -> Listing:
     """A listing over a few records, ordered by (stamp, position)."""
     by_key = {key_of(stamp(item), i + 1): item for i, item in enumerate(items)}
-    keys = sorted(by_key)
-    if query is not None:
-        return bounded(keys, query, lambda key: fetch(by_key[key]), descending)
-    return Listing(keys, lambda key: fetch(by_key[key]), descending)
+    return Listing(sorted(by_key), lambda key: fetch(by_key[key]))
 
 
 # -- shapes ---------------------------------------------------------------------------------------
@@ -438,14 +429,19 @@ def list_flows(store: OrgStore, query: Query) -> Listing:
     return small_listing(flows, lambda f: f.created, lambda f: flow_json(store, f))
 
 
-def list_groups(store: OrgStore, query: Query) -> Listing:
+def by_uuid_or_name(records: list, query: Query) -> list:
+    """The groups or labels `?uuid=` or `?name=` (case-insensitive) picks, else all."""
     query.exclusive("uuid", "name")
-    groups = list(store.groups)
     uuid, name = query.uuid("uuid"), query.get("name")
     if uuid:
-        groups = [g for g in groups if g.uuid == uuid]
+        records = [r for r in records if r.uuid == uuid]
     if name is not None:
-        groups = [g for g in groups if g.name.lower() == name.strip().lower()]
+        records = [r for r in records if r.name.lower() == name.strip().lower()]
+    return list(records)
+
+
+def list_groups(store: OrgStore, query: Query) -> Listing:
+    groups = by_uuid_or_name(store.groups, query)
     if query.flag("manual_only"):
         groups = [g for g in groups if g.query is None and not g.system]
     return small_listing(groups, lambda g: g.created, lambda g: group_json(store, g))
@@ -460,13 +456,7 @@ def list_fields(store: OrgStore, query: Query) -> Listing:
 
 
 def list_labels(store: OrgStore, query: Query) -> Listing:
-    query.exclusive("uuid", "name")
-    labels = list(store.labels)
-    uuid, name = query.uuid("uuid"), query.get("name")
-    if uuid:
-        labels = [lb for lb in labels if lb.uuid == uuid]
-    if name is not None:
-        labels = [lb for lb in labels if lb.name.lower() == name.strip().lower()]
+    labels = by_uuid_or_name(store.labels, query)
     return small_listing(labels, lambda lb: lb.created, lambda lb: label_json(store, lb))
 
 
@@ -494,6 +484,13 @@ def normalize_urn(value: str, country_code: str = "256") -> str | None:
     if scheme == "mailto" and "@" not in path:
         return None
     return f"{scheme}:{path}"
+
+
+def contact_by_urn(store: OrgStore, value: str) -> Contact | None:
+    """The contact that owns URN `value` (normalized first), or None."""
+    normalized = normalize_urn(value)
+    owner = store.urn_owner.get(normalized) if normalized else None
+    return store.contact(owner) if owner else None
 
 
 URN_SCHEMES = frozenset(
@@ -526,9 +523,7 @@ def list_contacts(store: OrgStore, query: Query) -> Listing:
     if uuid is not None or urn is not None:
         contact = store.contact_by_uuid(uuid) if uuid else None
         if urn is not None:
-            normalized = normalize_urn(urn)
-            owner = store.urn_owner.get(normalized) if normalized else None
-            by_urn = store.contact(owner) if owner else None
+            by_urn = contact_by_urn(store, urn)
             contact = by_urn if uuid is None or contact is by_urn else None
         if contact is None or contact.deleted != deleted:
             return EMPTY

@@ -18,10 +18,6 @@ def to_us(value: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * US + delta.microseconds
 
 
-def from_us(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
-
-
 def _day_prefix(day: int) -> str:
     prefix = _day_prefixes.get(day)
     if prefix is None:
@@ -47,10 +43,6 @@ def fmt_drf(us: int | None) -> str | None:
         return None
     text = fmt_full(us)
     return text[:-8] + "Z" if us % US == 0 else text
-
-
-def fmt_date(us: int) -> str:
-    return _day_prefix(us // DAY_US)[:-1]
 
 
 def fmt_local(us: int, offset_hours: int) -> str:

@@ -103,28 +103,26 @@ class _Builder:
             created += 3600 * US
         regions = sorted({d.region for d in self.spec.districts})
         for region in regions:
-            self.region_groups[region] = self._group(region, "region")
+            self.region_groups[region] = self._group(region)
             for district in self.spec.districts:
                 if district.region == region:
-                    self.district_groups[district.name] = self._group(district.name, "district")
+                    self.district_groups[district.name] = self._group(district.name)
                     self.division_groups[district.name] = [
-                        self._group(name, "division") for name in district.divisions
+                        self._group(name) for name in district.divisions
                     ]
         for name in self.spec.reporters:
-            self.reporter_groups[name] = self._group(name, "reporter")
-        self._group("Female Reporters", "smart", query='gender = "female"')
-        self._group("Open Tickets", "system", query="tickets > 0", system=True)
+            self.reporter_groups[name] = self._group(name)
+        self._group("Female Reporters", query='gender = "female"')
+        self._group("Open Tickets", query="tickets > 0", system=True)
         for i, name in enumerate(self.spec.labels):
             store.labels.append(
                 Label(i, self.uid("label", name), name, anchor - (150 - i) * DAY_US)
             )
 
-    def _group(self, name: str, kind: str, query: str | None = None, system: bool = False) -> int:
+    def _group(self, name: str, query: str | None = None, system: bool = False) -> int:
         groups = self.store.groups
         created = self.anchor - (180 - len(groups)) * DAY_US + 3_600 * US * len(groups)
-        groups.append(
-            Group(len(groups), self.uid("group", name), name, created, query, system, kind=kind)
-        )
+        groups.append(Group(len(groups), self.uid("group", name), name, created, query, system))
         return len(groups) - 1
 
     def _add_flow(self, spec: FlowSpec) -> None:
@@ -303,18 +301,15 @@ class _RunPlan:
         self._repeats(int(self.total * repeat_share))
         self._keywords(polls, self.total - len(self.rows))
 
-    def _eligible(self, flow: Flow) -> list[Contact]:
-        groups = {self.b.reporter_groups[n] for n in self.b.spec.targets.get(flow.spec.key, ())}
-        return [c for c in self.store.contacts if c.groups & groups]
-
     def _starts(self, flow: Flow, count: int) -> None:
-        eligible = self._eligible(flow)
+        targets = self.b.spec.targets.get(flow.spec.key, ())
+        target_groups = [self.b.reporter_groups[n] for n in targets]
+        eligible = self.store.reach(target_groups)
         if not eligible or count <= 0:
             return
         starts = max(2 if not flow.poll else 13, -(-count // len(eligible)))
         starts = min(starts, WINDOW_DAYS * 4)
         step = WINDOW_DAYS * DAY_US // starts
-        target_groups = [self.b.reporter_groups[n] for n in self.b.spec.targets[flow.spec.key]]
         for i in range(starts):
             size = count // starts + (1 if i < count % starts else 0)
             # the latest start of each flow is a few days old at most, so some runs still wait
@@ -610,7 +605,7 @@ class _MessagePlan:
         for i, text in enumerate(texts):
             created = self.b.anchor - (WINDOW_DAYS - 20 * i) * DAY_US + 3 * HOUR_US
             groups = [reporters[i % len(reporters)]]
-            members = sorted(store.groups[groups[0]].members)[:300]
+            reached = store.reach(groups)[:300]
             ident = len(store.broadcasts) + 1
             store.broadcasts.append(
                 Broadcast(
@@ -619,11 +614,10 @@ class _MessagePlan:
                     text={"eng": text},
                     created=created,
                     groups=groups,
-                    total=len(members),
+                    total=len(reached),
                 )
             )
-            for member in members:
-                contact = store.contacts[member - 1]
+            for contact in reached:
                 at = created + self.rng.randint(US, 120 * US)
 
                 def make(ident_, contact=contact, at=at, text=text, bcast=ident):

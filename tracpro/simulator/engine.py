@@ -120,7 +120,6 @@ TESTS: dict[str, tuple[Test, Callable[[Sequence[str]], object]]] = {
     "is_text_eq": (_text_eq, lambda a: a[0] if a else ""),
     "has_pattern": (_pattern, lambda a: re.compile(a[0] if a else "", re.IGNORECASE)),
 }
-NUMERIC_TESTS = frozenset(name for name in TESTS if name.startswith("has_number"))
 
 
 def evaluate_case(test: str, arguments: Sequence[str], text: str) -> str | None:

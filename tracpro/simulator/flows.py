@@ -9,10 +9,9 @@ definition: send_msg action nodes, switch routers with waits, cases, categories
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .engine import NUMERIC_TESTS, snakify
+from .engine import snakify
 
 SPEC_VERSION = "14.4.1"
-FLOW_TYPES = {"messaging": "message", "messaging_background": "background", "voice": "voice"}
 
 
 @dataclass(frozen=True)
@@ -40,13 +39,6 @@ class Step:
     @property
     def key(self) -> str:
         return snakify(self.result)
-
-    @property
-    def kind(self) -> str:
-        """numeric / categorical / open, the way TracPro will classify it."""
-        if not self.cases:
-            return "open"
-        return "numeric" if all(c.test in NUMERIC_TESTS for c in self.cases) else "categorical"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,16 @@ from collections.abc import Callable
 from . import catalog
 from .data import answers_for, plan_inputs
 from .engine import Walk
-from .store import COMPLETED, EXPIRED, INTERRUPTED, WAITING, Contact, Flow, OrgStore
+from .store import (
+    COMPLETED,
+    EXPIRED,
+    INTERRUPTED,
+    WAITING,
+    Contact,
+    Flow,
+    FlowStart,
+    OrgStore,
+)
 
 STARTS_PER_TICK = 250
 
@@ -194,28 +203,16 @@ class Tick:
             if not start.queue:
                 start.status = "completed"
 
-    def _targets(self, start) -> list[int]:
+    def _targets(self, start: FlowStart) -> list[int]:
         store = self.store
-        found = set(start.contacts)
-        for idx in start.groups:
-            group = store.groups[idx]
-            found.update(
-                group.members
-                if group.query is None
-                else (c.id for c in store.contacts if not c.deleted and group.matches(c))
-            )
-        found.update(store.urn_owner[u] for u in start.urns if u in store.urn_owner)
-        found = {
-            i
-            for i in found
-            if not store.contacts[i - 1].deleted and store.contacts[i - 1].status == "active"
-        }
+        skip: set[int] = set()
         if not start.restart_participants:
             runs = store.runs
-            found -= {runs.contact[r] for r in range(len(runs)) if runs.flow[r] == start.flow}
+            skip.update(runs.contact[r] for r in range(len(runs)) if runs.flow[r] == start.flow)
         if start.exclude_active:
-            found -= set(store.waiting)
-        return sorted(found)
+            skip.update(store.waiting)
+        reached = store.reach(start.groups, start.contacts, start.urns)
+        return [c.id for c in reached if c.id not in skip]
 
     def outbox(self) -> None:
         store = self.store

@@ -9,6 +9,7 @@ server's `-modified_on,-id` order and `bisect` gives keyset pagination.
 import bisect
 from array import array
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -36,6 +37,16 @@ def index_remove(keys: list[int], key: int) -> None:
     pos = bisect.bisect_left(keys, key)
     if pos < len(keys) and keys[pos] == key:
         del keys[pos]
+
+
+def _remove_numbered(records: list, record: object) -> dict[int, int]:
+    """Take `record` out of `records` (numbered by position in `idx`) and number the rest
+    again; returns {old idx: new idx} for those that moved."""
+    records[:] = [r for r in records if r is not record]
+    moved = {r.idx: i for i, r in enumerate(records) if r.idx != i}
+    for i, r in enumerate(records):
+        r.idx = i
+    return moved
 
 
 @dataclass
@@ -78,7 +89,6 @@ class Group:
     query: str | None = None
     system: bool = False
     members: set[int] = field(default_factory=set)
-    kind: str = "other"  # region / district / reporter / smart / system / custom
 
     def matches(self, contact: "Contact") -> bool:
         """Smart groups: only the `key = "value"` queries the simulator writes."""
@@ -312,7 +322,6 @@ class OrgStore:
         self.responded_counts: Counter[int] = Counter()
         self.result_stats: dict[int, dict[str, ResultStats]] = {}
         self.ticks = 0
-        self.version = 0
         self.bulk = False
 
     # -- lookups --------------------------------------------------------------------------------
@@ -345,10 +354,29 @@ class OrgStore:
     def contact_groups(self, contact: Contact) -> list[Group]:
         return [g for g in self.groups if g.matches(contact)]
 
+    def group_contact_ids(self, group: Group) -> Iterable[int]:
+        """A group's contacts: its members, or those a smart group's query matches."""
+        if group.query is None:
+            return group.members
+        return (c.id for c in self.contacts if not c.deleted and group.matches(c))
+
     def group_count(self, group: Group) -> int:
         if group.query is None:
             return len(group.members)
-        return sum(1 for c in self.contacts if not c.deleted and group.matches(c))
+        return sum(1 for _ in self.group_contact_ids(group))
+
+    def reach(
+        self, groups: Iterable[int] = (), contacts: Iterable[int] = (), urns: Iterable[str] = ()
+    ) -> list[Contact]:
+        """Who a flow start or broadcast reaches: its contacts, its groups' contacts and
+        its URNs' owners, each once and in id order, leaving out deleted and inactive
+        (blocked, stopped, archived) contacts."""
+        ids = set(contacts)
+        for idx in groups:
+            ids.update(self.group_contact_ids(self.groups[idx]))
+        ids.update(self.urn_owner[urn] for urn in urns if urn in self.urn_owner)
+        reached = (self.contact(ident) for ident in sorted(ids))
+        return [c for c in reached if c is not None and not c.deleted and c.status == "active"]
 
     # -- runs -----------------------------------------------------------------------------------
 
@@ -423,7 +451,6 @@ class OrgStore:
             else:
                 index_add(keys, new_key)
         self._account(rid, walk, +1)
-        self.version += 1
 
     def _patience(self, rid: int, walk: Walk) -> int:
         """How long a waiting run waits: its wait's timeout, else the flow's expiry."""
@@ -459,7 +486,6 @@ class OrgStore:
         self.deadlines.pop(rid, None)
         if self.waiting.get(runs.contact[row]) == rid:
             del self.waiting[runs.contact[row]]
-        self.version += 1
 
     # -- contacts -------------------------------------------------------------------------------
 
@@ -472,7 +498,6 @@ class OrgStore:
             contact.last_seen = max(now, contact.last_seen or 0)
         index_add(keys, key_of(contact.modified, contact.id))
         contact.ref = contact.ref_json = None
-        self.version += 1
 
     def index_contact(self, contact: Contact) -> None:
         keys = self.deleted_contact_keys if contact.deleted else self.contact_keys
@@ -487,6 +512,29 @@ class OrgStore:
         for idx in groups:
             self.groups[idx].members.add(contact.id)
         contact.groups = set(groups)
+
+    # -- groups and labels ----------------------------------------------------------------------
+
+    def remove_group(self, group: Group, now: int) -> None:
+        """Delete a group: its members leave it (and are modified `now`), and the groups
+        after it move up one place in contacts, flow starts and broadcasts."""
+        for ident in list(group.members):
+            contact = self.contact(ident)
+            self.set_groups(contact, contact.groups - {group.idx})
+            self.touch_contact(contact, now)
+        moved = _remove_numbered(self.groups, group)
+        for contact in self.contacts:
+            if contact.groups:
+                contact.groups = {moved.get(i, i) for i in contact.groups}
+        for record in (*self.starts, *self.broadcasts):
+            record.groups = [moved.get(i, i) for i in record.groups]
+
+    def remove_label(self, label: Label) -> None:
+        """Delete a label: it comes off its messages, and the labels after it move up one place."""
+        moved = _remove_numbered(self.labels, label)
+        for msg in self.messages:
+            if msg.labels:
+                msg.labels = tuple(moved.get(i, i) for i in msg.labels if i != label.idx)
 
     # -- messages -------------------------------------------------------------------------------
 
@@ -507,7 +555,6 @@ class OrgStore:
                 keys.append(key)
             else:
                 index_add(keys, key)
-        self.version += 1
 
     def update_message(self, msg: Message, **changes: object) -> None:
         for folder, key in self._message_index_keys(msg):
@@ -516,7 +563,6 @@ class OrgStore:
             setattr(msg, name, value)
         for folder, key in self._message_index_keys(msg):
             index_add(self.message_keys.setdefault(folder, []), key)
-        self.version += 1
 
     def next_message(self, contact: Contact, direction: str, text: str, now: int) -> Message:
         urn = contact.urns[0] if contact.urns else None

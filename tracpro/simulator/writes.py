@@ -5,12 +5,16 @@ same result (see sim.Simulator and --state).
 """
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from operator import attrgetter
 
 from .api import (
     ApiError,
     Query,
     broadcast_json,
     check_uuid,
+    contact_by_urn,
     contact_json,
     field_json,
     group_json,
@@ -45,7 +49,6 @@ Result = tuple[int, object]
 def _body_dict(body: object) -> dict:
     if not isinstance(body, dict):
         kind = type(body).__name__ if body is not None else "null"
-        kind = {"list": "list", "str": "str", "int": "int"}.get(kind, kind)
         raise ApiError(
             400, {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]}
         )
@@ -90,10 +93,17 @@ def _contact_by(store: OrgStore, lookup: tuple[str, str]) -> Contact | None:
     if name == "uuid":
         contact = store.contact_by_uuid(check_uuid("uuid", value))
     else:
-        normalized = normalize_urn(value)
-        owner = store.urn_owner.get(normalized) if normalized else None
-        contact = store.contact(owner) if owner else None
+        contact = contact_by_urn(store, value)
     return None if contact is None or contact.deleted else contact
+
+
+def _find_contact(store: OrgStore, ref: object, by_urn: bool = False) -> Contact | None:
+    """A contact named in a request body by UUID (or, with `by_urn`, by URN too); None
+    when there is no such contact or it is deleted."""
+    ref = str(ref)
+    if by_urn and ":" in ref:
+        return _contact_by(store, ("urn", ref))
+    return _contact_by(store, ("uuid", ref)) if _looks_like_uuid(ref) else None
 
 
 def _field_value(field: ContactField, value: object, tz_offset: int) -> str | None:
@@ -235,7 +245,6 @@ def post_contacts(store: OrgStore, query: Query, body: object, now: int) -> Resu
         store.contacts.append(contact)
         _apply_contact(store, contact, clean)
         store.index_contact(contact)
-        store.version += 1
         return 201, contact_json(store, contact)
     _apply_contact(store, instance, clean)
     store.touch_contact(instance, now)
@@ -259,7 +268,6 @@ def release_contact(store: OrgStore, contact: Contact, now: int) -> None:
     contact.modified = max(now, contact.modified)
     contact.ref = contact.ref_json = None
     store.index_contact(contact)
-    store.version += 1
 
 
 def delete_contacts(store: OrgStore, query: Query, body: object, now: int) -> Result:
@@ -285,12 +293,7 @@ def post_contact_actions(store: OrgStore, query: Query, body: object, now: int) 
         errors["action"] = [f'"{action}" is not a valid choice.']
     contacts = []
     for ref in refs or []:
-        ref = str(ref)
-        contact = (
-            _contact_by(store, ("urn", ref) if ":" in ref else ("uuid", ref))
-            if (":" in ref or _looks_like_uuid(ref))
-            else None
-        )
+        contact = _find_contact(store, ref, by_urn=True)
         if contact is None:
             errors["contacts"] = [f"No such object: {ref}"]
             break
@@ -348,6 +351,7 @@ def _contact_action(store: OrgStore, contact: Contact, action: str, group, now: 
 
 
 def _recipients(store: OrgStore, data: dict, errors: dict) -> tuple[list, list, list]:
+    """The groups, contacts and URNs a flow start or broadcast names (see OrgStore.reach)."""
     groups, contacts, urns = [], [], []
     for ref in _list(errors, data, "groups") or []:
         group = store.group_by_ref(str(ref))
@@ -356,8 +360,8 @@ def _recipients(store: OrgStore, data: dict, errors: dict) -> tuple[list, list, 
             break
         groups.append(group.idx)
     for ref in _list(errors, data, "contacts") or []:
-        contact = store.contact_by_uuid(str(ref)) if _looks_like_uuid(str(ref)) else None
-        if contact is None or contact.deleted:
+        contact = _find_contact(store, ref)
+        if contact is None:
             errors["contacts"] = [f"No such object: {ref}"]
             break
         contacts.append(contact.id)
@@ -407,7 +411,6 @@ def post_flow_starts(store: OrgStore, query: Query, body: object, now: int) -> R
         started=0,
     )
     store.starts.append(start)
-    store.version += 1
     return 201, start_json(store, start)
 
 
@@ -454,19 +457,9 @@ def post_broadcasts(store: OrgStore, query: Query, body: object, now: int) -> Re
 
 
 def _send_broadcast(store: OrgStore, bcast: Broadcast, now: int) -> None:
-    ids = set(bcast.contacts)
-    for idx in bcast.groups:
-        group = store.groups[idx]
-        ids.update(
-            group.members
-            if group.query is None
-            else (c.id for c in store.contacts if not c.deleted and group.matches(c))
-        )
-    ids.update(store.urn_owner[u] for u in bcast.urns if u in store.urn_owner)
     sent = 0
-    for ident in sorted(ids):
-        contact = store.contact(ident)
-        if contact is None or contact.deleted or contact.status != "active" or not contact.urns:
+    for contact in store.reach(bcast.groups, bcast.contacts, bcast.urns):
+        if not contact.urns:
             continue
         text = bcast.text.get(contact.language or "", bcast.text[bcast.base_language])
         msg = store.next_message(contact, "out", text, now)
@@ -480,10 +473,10 @@ def post_messages(store: OrgStore, query: Query, body: object, now: int) -> Resu
     data = _body_dict(body)
     errors: dict = {}
     ref = data.get("contact")
-    contact = store.contact_by_uuid(str(ref)) if ref and _looks_like_uuid(str(ref)) else None
+    contact = _find_contact(store, ref) if ref else None
     if not ref:
         errors["contact"] = ["This field is required."]
-    elif contact is None or contact.deleted:
+    elif contact is None:
         errors["contact"] = [f"No such object: {ref}"]
     text = data.get("text") or ""
     attachments = data.get("attachments") or []
@@ -514,104 +507,60 @@ def _name(data: dict, taken: list[str], errors: dict) -> str | None:
     return name.strip()
 
 
-def post_groups(store: OrgStore, query: Query, body: object, now: int) -> Result:
-    data = _body_dict(body)
-    lookup = _lookup(query, ("uuid",))
-    group = None
-    if lookup:
-        group = next((g for g in store.groups if g.uuid == check_uuid("uuid", lookup[1])), None)
-        if group is None:
+@dataclass(frozen=True)
+class _Named:
+    """Contact groups and message labels: created, renamed and deleted by the same rules."""
+
+    kind: str  # "group" / "label": part of a new record's seeded UUID
+    records: Callable[[OrgStore], list]
+    new: Callable[[int, str, str, int], Group | Label]
+    show: Callable[[OrgStore, Group | Label], dict]
+    remove: Callable[[OrgStore, Group | Label, int], None]
+
+    def find(self, store: OrgStore, uuid: str) -> Group | Label:
+        """The record `?uuid=` names: 404 when there is none, 403 for a system group."""
+        found = (r for r in self.records(store) if r.uuid == check_uuid("uuid", uuid))
+        record = next(found, None)
+        if record is None:
             raise NOT_FOUND
-        if group.system:
+        if getattr(record, "system", False):
             raise ApiError(403, {"detail": "Cannot modify system object."})
-    errors: dict = {}
-    name = _name(data, [g.name for g in store.groups if g is not group], errors)
-    if errors:
-        raise ApiError(400, errors)
-    if group is not None:
-        group.name = name
-        store.version += 1
-        return 200, group_json(store, group)
-    uuid = label_uuid(store.seed, store.org.slug, "group", name, now)
-    group = Group(len(store.groups), uuid, name, now)
-    group.kind = "custom"
-    store.groups.append(group)
-    store.version += 1
-    return 201, group_json(store, group)
+        return record
+
+    def post(self, store: OrgStore, query: Query, body: object, now: int) -> Result:
+        """Create (201), or rename the record `?uuid=` names (200)."""
+        data = _body_dict(body)
+        lookup = _lookup(query, ("uuid",))
+        record = self.find(store, lookup[1]) if lookup else None
+        records = self.records(store)
+        errors: dict = {}
+        name = _name(data, [r.name for r in records if r is not record], errors)
+        if errors:
+            raise ApiError(400, errors)
+        if record is not None:
+            record.name = name
+            return 200, self.show(store, record)
+        uuid = label_uuid(store.seed, store.org.slug, self.kind, name, now)
+        record = self.new(len(records), uuid, name, now)
+        records.append(record)
+        return 201, self.show(store, record)
+
+    def delete(self, store: OrgStore, query: Query, body: object, now: int) -> Result:
+        lookup = _lookup(query, ("uuid",), required=True)
+        self.remove(store, self.find(store, lookup[1]), now)
+        return 204, None
 
 
-def delete_groups(store: OrgStore, query: Query, body: object, now: int) -> Result:
-    lookup = _lookup(query, ("uuid",), required=True)
-    group = next((g for g in store.groups if g.uuid == check_uuid("uuid", lookup[1])), None)
-    if group is None:
-        raise NOT_FOUND
-    if group.system:
-        raise ApiError(403, {"detail": "Cannot modify system object."})
-    for ident in list(group.members):
-        contact = store.contact(ident)
-        store.set_groups(contact, contact.groups - {group.idx})
-        store.touch_contact(contact, now)
-    group.name, group.query, group.system, group.kind = group.name, None, False, "deleted"
-    store.groups = [g for g in store.groups if g is not group]
-    for i, g in enumerate(store.groups):
-        if g.idx != i:
-            _renumber_group(store, g, i)
-    store.version += 1
-    return 204, None
-
-
-def _renumber_group(store: OrgStore, group: Group, new_idx: int) -> None:
-    old = group.idx
-    for ident in group.members:
-        contact = store.contact(ident)
-        contact.groups = (contact.groups - {old}) | {new_idx}
-    for start in store.starts:
-        start.groups = [new_idx if g == old else g for g in start.groups]
-    for bcast in store.broadcasts:
-        bcast.groups = [new_idx if g == old else g for g in bcast.groups]
-    group.idx = new_idx
-
-
-def post_labels(store: OrgStore, query: Query, body: object, now: int) -> Result:
-    data = _body_dict(body)
-    lookup = _lookup(query, ("uuid",))
-    label = None
-    if lookup:
-        label = next((lb for lb in store.labels if lb.uuid == check_uuid("uuid", lookup[1])), None)
-        if label is None:
-            raise NOT_FOUND
-    errors: dict = {}
-    name = _name(data, [lb.name for lb in store.labels if lb is not label], errors)
-    if errors:
-        raise ApiError(400, errors)
-    if label is not None:
-        label.name = name
-        return 200, label_json(store, label)
-    uuid = label_uuid(store.seed, store.org.slug, "label", name, now)
-    label = Label(len(store.labels), uuid, name, now)
-    store.labels.append(label)
-    store.version += 1
-    return 201, label_json(store, label)
-
-
-def delete_labels(store: OrgStore, query: Query, body: object, now: int) -> Result:
-    lookup = _lookup(query, ("uuid",), required=True)
-    label = next((lb for lb in store.labels if lb.uuid == check_uuid("uuid", lookup[1])), None)
-    if label is None:
-        raise NOT_FOUND
-    label.name = ""
-    for msg in store.messages:
-        if label.idx in msg.labels:
-            msg.labels = tuple(i for i in msg.labels if i != label.idx)
-    store.labels = [lb for lb in store.labels if lb is not label]
-    remap = {lb.idx: i for i, lb in enumerate(store.labels)}
-    for msg in store.messages:
-        if msg.labels:
-            msg.labels = tuple(remap[i] for i in msg.labels)
-    for i, lb in enumerate(store.labels):
-        lb.idx = i
-    store.version += 1
-    return 204, None
+GROUPS = _Named("group", attrgetter("groups"), Group, group_json, OrgStore.remove_group)
+LABELS = _Named(
+    "label",
+    attrgetter("labels"),
+    Label,
+    label_json,
+    lambda store, label, now: store.remove_label(label),
+)
+post_groups, delete_groups = GROUPS.post, GROUPS.delete
+post_labels, delete_labels = LABELS.post, LABELS.delete
 
 
 def post_fields(store: OrgStore, query: Query, body: object, now: int) -> Result:
@@ -636,5 +585,4 @@ def post_fields(store: OrgStore, query: Query, body: object, now: int) -> Result
     if any(f.key == field.key for f in store.fields):
         raise ApiError(400, {"name": ["This field must be unique."]})
     store.fields.append(field)
-    store.version += 1
     return 201, field_json(store, field)
