@@ -1,6 +1,8 @@
 # The two commands that matter: `make run` and `make test`. See README.md.
 .PHONY: run test check fix bench services stop setup vendor messages clean
 
+VENV ?= .venv
+
 run:  ## set up, start everything and serve http://localhost:8000 (Ctrl-C stops it)
 	@bash scripts/run.sh
 
@@ -9,16 +11,16 @@ test:  ## set up and run the whole test suite, browser tests included
 
 check:  ## formatting, lint, migrations and Django's system checks
 	@bash scripts/setup.sh
-	.venv/bin/ruff format --check .
-	.venv/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
 	@STARTED_FILE=.run/started.check bash scripts/services.sh start
-	.venv/bin/python manage.py makemigrations --check --dry-run
-	.venv/bin/python manage.py check
+	$(VENV)/bin/python manage.py makemigrations --check --dry-run
+	$(VENV)/bin/python manage.py check
 	@STARTED_FILE=.run/started.check bash scripts/services.sh stop-started
 
 fix:  ## apply ruff's formatting and safe fixes
-	.venv/bin/ruff format .
-	.venv/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 bench:  ## benchmarks: simulator, sync and dashboards (prints medians and ratios)
 	@bash scripts/bench.sh
@@ -34,12 +36,12 @@ stop:  ## stop the private Postgres and Redis
 
 vendor:  ## refresh tracpro/static/vendor from package.json (needs npm)
 	npm ci --ignore-scripts --no-audit --no-fund
-	.venv/bin/python scripts/vendor_assets.py
+	$(VENV)/bin/python scripts/vendor_assets.py
 
 messages:  ## extract translatable strings and compile the catalogues
-	.venv/bin/python manage.py makemessages --all --no-location --no-obsolete --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'tracpro/simulator/*'
-	.venv/bin/python manage.py compilemessages --ignore '.venv/*'
+	$(VENV)/bin/python manage.py makemessages --all --no-location --no-obsolete --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'tracpro/simulator/*'
+	$(VENV)/bin/python manage.py compilemessages --ignore '.venv/*'
 
 clean:  ## remove the virtualenv and all local data (.run/)
 	@bash scripts/services.sh stop
-	rm -rf .venv .run staticfiles
+	rm -rf $(VENV) .run staticfiles
