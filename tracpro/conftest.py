@@ -14,8 +14,11 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from django_hosts.resolvers import get_host_patterns
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.test import Client
 
 from tracpro.accounts.models import User
@@ -26,6 +29,17 @@ PASSWORD = "correct horse battery staple"
 # Playwright's sync API runs an event loop in the test thread; Django's ORM
 # calls made by the test itself are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@receiver(setting_changed)
+def forget_host_urls(setting: str, **kwargs) -> None:
+    """django-hosts remembers each host's port and scheme the first time it builds
+    a URL; a test that changes them must not inherit another test's."""
+    if setting in ("HOST_PORT", "HOST_SCHEME"):
+        for host in get_host_patterns():
+            host._port = host._scheme = None
+            host.__dict__.pop("port", None)
+            host.__dict__.pop("scheme", None)
 
 
 @pytest.fixture(autouse=True)
