@@ -54,9 +54,3 @@ def test_it_draws_the_highest_regions_that_have_a_boundary():
 def test_it_draws_a_single_region_itself_when_nothing_below_has_a_boundary():
     tree = RegionTree([node(1, "Central", None, 10), node(2, "Kampala", 1, None)])
     assert keys(map_units(tree, frozenset([1, 2]))) == [("Central", [1, 2])]
-
-
-def test_it_knows_paths_and_ancestors():
-    assert TREE.path(4) == "Central / Wakiso / Nansana"
-    assert TREE.ancestors([4, 6]) == {1, 3, 5}
-    assert TREE.path(None) == "No region"
