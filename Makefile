@@ -14,8 +14,8 @@ check:  ## formatting, lint, migrations and Django's system checks
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	@STARTED_FILE=.run/started.check bash scripts/services.sh start
-	$(VENV)/bin/python manage.py makemigrations --check --dry-run
-	$(VENV)/bin/python manage.py check
+	DEBUG=1 $(VENV)/bin/python manage.py makemigrations --check --dry-run
+	DEBUG=1 $(VENV)/bin/python manage.py check
 	@STARTED_FILE=.run/started.check bash scripts/services.sh stop-started
 
 fix:  ## apply ruff's formatting and safe fixes
@@ -39,8 +39,8 @@ vendor:  ## refresh tracpro/static/vendor from package.json (needs npm)
 	$(VENV)/bin/python scripts/vendor_assets.py
 
 messages:  ## extract translatable strings and compile the catalogues
-	$(VENV)/bin/python manage.py makemessages --all --no-location --no-obsolete --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'tracpro/simulator/*'
-	$(VENV)/bin/python manage.py compilemessages --ignore '.venv/*'
+	DEBUG=1 $(VENV)/bin/python manage.py makemessages --all --no-location --no-obsolete --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'tracpro/simulator/*'
+	DEBUG=1 $(VENV)/bin/python manage.py compilemessages --ignore '.venv/*'
 
 clean:  ## remove the virtualenv and all local data (.run/)
 	@bash scripts/services.sh stop
