@@ -370,10 +370,11 @@ def build(c: Any, t: Target, tag: str) -> str:
 
 
 def prune(c: Any, t: Target) -> None:
-    """Remove the oldest releases beyond keep_releases, never current or previous."""
-    keep = {link_target(c, t, "current"), link_target(c, t, "previous")}
-    listing = as_app(c, t, f"ls -1t {t.releases}").stdout.split()
-    for tag in [tag for tag in listing if tag not in keep][max(t.keep_releases - 2, 0) :]:
+    """Keep keep_releases releases: current, previous and the newest others."""
+    kept = {tag for tag in (link_target(c, t, "current"), link_target(c, t, "previous")) if tag}
+    newest_first = as_app(c, t, f"ls -1t {t.releases}").stdout.split()
+    others = [tag for tag in newest_first if tag not in kept]
+    for tag in others[max(t.keep_releases - len(kept), 0) :]:
         print(f"removing the old release {tag}")
         as_app(c, t, f"rm -rf {t.release(tag)}")
 

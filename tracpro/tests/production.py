@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -54,3 +55,11 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def tool(name: str) -> str:
+    """A system program, also from the sbin folders a non-root PATH leaves out
+    (scripts/setup.sh installs them)."""
+    found = shutil.which(name, path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+    assert found, f"{name} is not installed; run scripts/setup.sh"
+    return found

@@ -4,7 +4,6 @@ gunicorn, the shell), as `fab setup` renders it."""
 import os
 import re
 import runpy
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import fabfile
-from tracpro.tests.production import ROOT
+from tracpro.tests.production import ROOT, tool
 
 CONF = ROOT / "conf"
 VENV_BIN = Path(sys.executable).parent
@@ -27,7 +26,7 @@ def run(*command: str | Path) -> subprocess.CompletedProcess:
 def self_signed_certificate(directory: Path, host: str) -> tuple[Path, Path]:
     certificate, key = directory / "cert.pem", directory / "key.pem"
     result = run(
-        shutil.which("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        tool("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
         "-subj", f"/CN={host}", "-addext", f"subjectAltName=DNS:{host},DNS:*.{host},IP:127.0.0.1",
         "-keyout", key, "-out", certificate,
     )  # fmt: skip
@@ -54,7 +53,7 @@ def test_nginx_accepts_the_site_under_debians_main_configuration(tmp_path):
     main = main.replace("/etc/nginx/sites-enabled/*", str(tmp_path / "tracpro"))
     main = re.sub(r"(?m)^pid .*$", f"pid {tmp_path}/nginx.pid;", main)
     (tmp_path / "nginx.conf").write_text(main)
-    result = run(shutil.which("nginx"), "-t", "-p", tmp_path, "-c", tmp_path / "nginx.conf")
+    result = run(tool("nginx"), "-t", "-p", tmp_path, "-c", tmp_path / "nginx.conf")
     assert result.returncode == 0, result.stderr
     assert "[warn]" not in result.stderr and "[emerg]" not in result.stderr, result.stderr
 
@@ -65,7 +64,7 @@ def test_nginx_rejects_a_broken_site(tmp_path):
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid; events {{}} http {{ include {tmp_path}/tracpro; }}"
     )
-    result = run(shutil.which("nginx"), "-t", "-p", tmp_path, "-c", tmp_path / "nginx.conf")
+    result = run(tool("nginx"), "-t", "-p", tmp_path, "-c", tmp_path / "nginx.conf")
     assert result.returncode != 0
     assert 'unknown directive "proxy_pas"' in result.stderr
 
@@ -106,7 +105,7 @@ def installed_units(directory: Path) -> list[Path]:
 
 
 def test_systemd_accepts_the_units(tmp_path):
-    result = run(shutil.which("systemd-analyze"), "verify", *installed_units(tmp_path))
+    result = run(tool("systemd-analyze"), "verify", *installed_units(tmp_path))
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", result.stderr
 
@@ -117,7 +116,7 @@ def test_systemd_verify_reports_what_it_should(tmp_path):
     unit.write_text(
         unit.read_text().replace("Restart=", "Restrat=").replace("gunicorn --", "gun --")
     )
-    result = run(shutil.which("systemd-analyze"), "verify", unit)
+    result = run(tool("systemd-analyze"), "verify", unit)
     assert "Unknown key 'Restrat'" in result.stderr
     assert result.returncode != 0
 
@@ -140,7 +139,7 @@ def test_beat_runs_once_with_its_schedule_outside_the_releases():
 
 
 def test_logrotate_accepts_its_configuration(tmp_path):
-    result = run(shutil.which("logrotate"), "--debug", "--state", tmp_path / "state",
+    result = run(tool("logrotate"), "--debug", "--state", tmp_path / "state",
                  CONF / "logrotate" / "tracpro")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "error:" not in result.stderr, result.stderr
@@ -150,7 +149,7 @@ def test_logrotate_accepts_its_configuration(tmp_path):
 def test_logrotate_check_catches_an_unknown_option(tmp_path):
     broken = tmp_path / "tracpro"
     broken.write_text((CONF / "logrotate" / "tracpro").read_text().replace("daily", "dayly"))
-    result = run(shutil.which("logrotate"), "--debug", "--state", tmp_path / "state", broken)
+    result = run(tool("logrotate"), "--debug", "--state", tmp_path / "state", broken)
     assert "unknown option 'dayly'" in result.stderr
 
 
