@@ -186,7 +186,7 @@ OPERATIONS = (ROOT / "docs" / "operations.md").read_text()
 def variables_operations_md_names() -> set[str]:
     """The names in the first column of operations.md's configuration tables;
     SYNC_<KIND>_EVERY stands for each kind its row lists."""
-    names = set()
+    names: set[str] = set()
     for row in re.findall(r"(?m)^\| (`[A-Z].*?) \|(.*)\|$", OPERATIONS):
         for name in re.findall(r"`([A-Z][A-Z0-9_<>]+)`", row[0]):
             if "<KIND>" in name:

@@ -246,9 +246,11 @@ class Recorder(invoke.Context):
 
     user = "admin"
     host = "bare.example.org"
-    commands: list[str] | None = None
-    through_sudo: list[str] | None = None
-    uploads: dict[str, str] | None = None
+    # Class-level so that invoke's Context keeps them as attributes; each
+    # instance gets its own in __init__.
+    commands: list[str] = []
+    through_sudo: list[str] = []
+    uploads: dict[str, str] = {}
 
     def __init__(self):
         super().__init__(config=invoke.Config(overrides={"tracpro": {}}))

@@ -40,7 +40,8 @@ class Site:
     def get(self, url: str, host: str = PARENT_HOST, **kwargs) -> requests.Response:
         headers = {"Host": host, **kwargs.pop("headers", {})}
         kwargs.setdefault("allow_redirects", False)
-        return requests.get(url, headers=headers, verify=self.certificate, timeout=30, **kwargs)
+        kwargs.setdefault("verify", str(self.certificate))
+        return requests.get(url, headers=headers, timeout=30, **kwargs)
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -218,7 +219,7 @@ def test_nginx_refuses_a_body_over_its_limit(site):
         f"{site.https}/users/login/",
         headers={"Host": PARENT_HOST},
         data=b"x" * (11 * 1024 * 1024),
-        verify=site.certificate,
+        verify=str(site.certificate),
         timeout=30,
     )
     assert response.status_code == 413
