@@ -41,7 +41,7 @@ vendor:  ## refresh tracpro/static/vendor from package.json (needs npm)
 	$(VENV)/bin/python scripts/vendor_assets.py
 
 messages:  ## extract translatable strings and compile the catalogues
-	DEBUG=1 $(VENV)/bin/python manage.py makemessages --all --no-location --no-obsolete --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'tracpro/simulator/*'
+	DEBUG=1 $(VENV)/bin/python manage.py makemessages --all --no-location --no-obsolete --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'tracpro/simulator/*' --ignore 'tracpro/static/vendor/*' --ignore 'docs/*' --ignore 'conf/*'
 	DEBUG=1 $(VENV)/bin/python manage.py compilemessages --ignore '.venv/*'
 
 docs:  ## build the documentation site into docs/_build/html (warnings are errors)
