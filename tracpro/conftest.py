@@ -14,8 +14,11 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from django_hosts.resolvers import get_host_patterns
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.test import Client
 
 from tracpro.accounts.models import User
@@ -26,6 +29,18 @@ PASSWORD = "correct horse battery staple"
 # Playwright's sync API runs an event loop in the test thread; Django's ORM
 # calls made by the test itself are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@receiver(setting_changed)
+def forget_host_ports(setting: str, **kwargs) -> None:
+    # django-hosts keeps each host's port and scheme from their first use (none is
+    # set in tracpro/hosts.py); a test that sets HOST_PORT (to 8000, or the live
+    # server's) must have them read again, whatever WEB_PORT the suite runs with.
+    if setting in {"HOST_PORT", "HOST_SCHEME"}:
+        for host in get_host_patterns():
+            host.__dict__.pop("port", None)
+            host.__dict__.pop("scheme", None)
+            host._port = host._scheme = None
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@ every string the code marks for translation."""
 
 import gettext
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,6 +14,8 @@ from django.test.utils import override_settings
 from django.utils import translation
 from django.utils.translation import get_language_bidi, ngettext
 from django.utils.translation import gettext as _
+
+from tracpro.tests.production import tool
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
 SOURCE_LANGUAGE = settings.LANGUAGE_CODE  # the strings in the code are English
@@ -28,7 +29,7 @@ def catalogue(po: Path, tmp_path: Path) -> dict:
     """The messages of a .po file that have a translation, compiled by msgfmt
     (fuzzy and empty ones left out, as at run time)."""
     compiled = tmp_path / f"{po.parent.parent.name}-{po.stem}.mo"
-    subprocess.run([shutil.which("msgfmt"), "--check", "-o", compiled, po], check=True)
+    subprocess.run([tool("msgfmt"), "--check", "-o", compiled, po], check=True)
     with compiled.open("rb") as file:
         return gettext.GNUTranslations(file)._catalog  # type: ignore[attr-defined]
 
@@ -54,7 +55,7 @@ def code_strings(tmp_path_factory) -> set[str]:
         )  # fmt: skip
     extracted = tmp / "locale" / SOURCE_LANGUAGE / "LC_MESSAGES" / "django.po"
     english = tmp / "english.po"
-    subprocess.run([shutil.which("msgen"), "-o", english, extracted], check=True)
+    subprocess.run([tool("msgen"), "-o", english, extracted], check=True)
     strings = {msgid_of(key) for key in catalogue(english, tmp)} - {""}
     assert len(strings) > 500, "the extraction found too few strings"
     return strings
@@ -79,7 +80,7 @@ def test_every_offered_language_translates_every_string_of_the_code(
 def test_the_committed_catalogue_is_compiled_from_its_source(language, tmp_path):
     source = LOCALE / language / "LC_MESSAGES" / "django.po"
     with source.with_suffix(".mo").open("rb") as committed:
-        assert gettext.GNUTranslations(committed)._catalog == catalogue(source, tmp_path)  # type: ignore[attr-defined]
+        assert gettext.GNUTranslations(committed)._catalog == catalogue(source, tmp_path)
 
 
 def test_the_completeness_check_names_what_is_missing(tmp_path):
