@@ -1,22 +1,24 @@
 # The two commands that matter: `make run` and `make test`. See README.md.
-.PHONY: run test check fix bench services stop setup vendor messages clean
+.PHONY: run test check fix bench services stop setup vendor messages docs release clean
 
 VENV ?= .venv
 
 run:  ## set up, start everything and serve http://localhost:8000 (Ctrl-C stops it)
 	@bash scripts/run.sh
 
-test:  ## set up and run the whole test suite, browser tests included
+test:  ## set up and run the whole test suite, browser tests included (with coverage)
 	@bash scripts/test.sh $(ARGS)
 
-check:  ## formatting, lint, migrations and Django's system checks
+check:  ## formatting, lint, types, migrations, Django's system checks and the docs
 	@bash scripts/setup.sh
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	DEBUG=1 $(VENV)/bin/mypy
 	@STARTED_FILE=.run/started.check bash scripts/services.sh start
-	$(VENV)/bin/python manage.py makemigrations --check --dry-run
-	$(VENV)/bin/python manage.py check
+	DEBUG=1 $(VENV)/bin/python manage.py makemigrations --check --dry-run
+	DEBUG=1 $(VENV)/bin/python manage.py check
 	@STARTED_FILE=.run/started.check bash scripts/services.sh stop-started
+	@$(MAKE) --no-print-directory docs
 
 fix:  ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff format .
@@ -39,9 +41,15 @@ vendor:  ## refresh tracpro/static/vendor from package.json (needs npm)
 	$(VENV)/bin/python scripts/vendor_assets.py
 
 messages:  ## extract translatable strings and compile the catalogues
-	$(VENV)/bin/python manage.py makemessages --all --no-location --no-obsolete --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'tracpro/simulator/*'
-	$(VENV)/bin/python manage.py compilemessages --ignore '.venv/*'
+	DEBUG=1 $(VENV)/bin/python manage.py makemessages --all --no-location --no-obsolete --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'tracpro/simulator/*' --ignore 'tracpro/static/vendor/*' --ignore 'docs/*' --ignore 'conf/*'
+	DEBUG=1 $(VENV)/bin/python manage.py compilemessages --ignore '.venv/*'
+
+docs:  ## build the documentation site into docs/_build/html (warnings are errors)
+	DEBUG=1 $(VENV)/bin/sphinx-build --fail-on-warning --nitpicky --quiet --builder html docs docs/_build/html
+
+release:  ## set the version, date the changelog, commit and tag: make release VERSION=x.y.z
+	@bash scripts/release.sh $(VERSION)
 
 clean:  ## remove the virtualenv and all local data (.run/)
 	@bash scripts/services.sh stop
-	rm -rf $(VENV) .run staticfiles
+	rm -rf $(VENV) .run staticfiles docs/_build .mypy_cache .coverage htmlcov

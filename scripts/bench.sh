@@ -6,6 +6,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 bash scripts/setup.sh
+# Development mode, explicitly: the settings default to production.
+export DEBUG=1
 export STARTED_FILE="$RUN_DIR/started.bench.$$"
 trap 'bash scripts/services.sh stop-started' EXIT
 bash scripts/services.sh start

@@ -23,7 +23,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 bash scripts/services.sh start
 
-export DEBUG="${DEBUG:-1}" WEB_PORT SIMULATOR_PORT PYTHONUNBUFFERED=1
+# Development mode, explicitly: the settings default to production.
+export DEBUG=1 WEB_PORT SIMULATOR_PORT PYTHONUNBUFFERED=1
 "$VENV/bin/python" manage.py migrate --no-input
 
 cat <<BANNER

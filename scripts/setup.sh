@@ -11,6 +11,14 @@ missing_packages() {
     command -v chromium >/dev/null || pkgs+=(chromium)
     dpkg -s fonts-noto-core >/dev/null 2>&1 || pkgs+=(fonts-noto-core)
     command -v msgfmt >/dev/null || pkgs+=(gettext)
+    # The production stack the tests check and run (conf/): nginx, systemd's
+    # analyser, logrotate, and what the TLS and health checks use.
+    [ -x /usr/sbin/nginx ] || pkgs+=(nginx)
+    command -v systemd-analyze >/dev/null || pkgs+=(systemd)
+    [ -x /usr/sbin/logrotate ] || pkgs+=(logrotate)
+    command -v openssl >/dev/null || pkgs+=(openssl)
+    command -v curl >/dev/null || pkgs+=(curl)
+    command -v git >/dev/null || pkgs+=(git)
     "$PYTHON" -c "import venv, ensurepip" 2>/dev/null || pkgs+=(python3-venv)
     echo "${pkgs[@]:-}"
 }
@@ -33,6 +41,10 @@ install_system_packages() {
     # The Debian package starts a system-wide Redis; TracPro runs its own.
     if [[ " $pkgs " == *" redis-server "* ]] && command -v systemctl >/dev/null; then
         systemctl disable --now redis-server >/dev/null 2>&1 || true
+    fi
+    # Likewise nginx: the tests start their own, on free ports.
+    if [[ " $pkgs " == *" nginx "* ]] && command -v systemctl >/dev/null; then
+        systemctl disable --now nginx >/dev/null 2>&1 || true
     fi
 }
 

@@ -5,4 +5,5 @@ must not pull in Django or Celery. The Celery app is loaded by
 `tracpro.orgs.apps.OrgsConfig.ready()` (and by `celery -A tracpro.celery`).
 """
 
+# The one place the version lives (`make release VERSION=x.y.z` sets it).
 __version__ = "2.0.0.dev0"

@@ -1,8 +1,10 @@
 """TracPro settings, read from the environment.
 
-Development defaults let a fresh clone run (`make run`); production sets
-DEBUG=0 and must then provide SECRET_KEY, ALLOWED_HOSTS and PARENT_HOST.
-See docs/operations.md for every variable.
+Production is the default: without DEBUG set, the settings refuse to start
+until SECRET_KEY, ALLOWED_HOSTS, PARENT_HOST, DATABASE_URL and REDIS_URL are
+given. DEBUG=1 (set by `make run`, `make test`, `make check`, `make bench`, the
+Procfile and pytest.ini) turns on the development defaults that let a fresh
+clone run. See docs/operations.md for every variable.
 """
 
 import os
@@ -45,7 +47,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+# Forgetting DEBUG must never serve a production site in development mode.
+DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
@@ -78,6 +81,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_hosts",
     "django_htmx",
+    "compressor",
     "smartmin",
     "tracpro.accounts",
     "tracpro.orgs",
@@ -276,6 +280,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "tracpro" / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "tracpro.static_finders.AppStaticFinder",
+    "compressor.finders.CompressorFinder",
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -284,6 +293,16 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# Our own CSS and JS (the `{% compress %}` blocks of the templates; the vendored
+# files stay as they are) are bundled and minified into CACHE/ under STATIC_ROOT,
+# with hashed names. Production compresses ahead of time (`manage.py compress`
+# after `collectstatic`, which writes CACHE/manifest.json) and never at request
+# time; development serves the files one by one, uncompressed.
+COMPRESS_ENABLED = not DEBUG
+COMPRESS_OFFLINE = not DEBUG
+# smartmin's templates extend the template its views name; offline, name it for them.
+COMPRESS_OFFLINE_CONTEXT = {"STATIC_URL": STATIC_URL, "base_template": "base.html"}
 
 # Email --------------------------------------------------------------------------
 

@@ -1,44 +1,30 @@
-"""Production settings: secure by default, refusing to start half-configured."""
-
-import os
-import secrets
-import subprocess
-import sys
+"""Production settings: the default, secure, and refusing to start half-configured."""
 
 import pytest
 
-from django.conf import settings
+from tracpro.tests.production import development_env, manage, production_env
 
-ROOT = settings.BASE_DIR
-
-
-def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    ours = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    clean = {k: v for k, v in os.environ.items() if k not in ours}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+SHOW_MODE = (
+    "from django.conf import settings; "
+    "print(settings.DEBUG, 'tracpro.demo' in settings.INSTALLED_APPS, settings.COMPRESS_OFFLINE)"
+)
 
 
-def production_env() -> dict[str, str]:
-    return {
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(60),
-        "ALLOWED_HOSTS": ".tracpro.example.org",
-        "PARENT_HOST": "tracpro.example.org",
-        "DATABASE_URL": settings.DATABASE_URL,
-        "REDIS_URL": settings.REDIS_URL,
-    }
+def test_without_debug_the_settings_are_production_settings():
+    result = manage("shell", "--no-imports", "-c", SHOW_MODE, env=production_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "True"]
+
+
+def test_debug_1_turns_on_development_mode_and_the_demo():
+    result = manage("shell", "--no-imports", "-c", SHOW_MODE, env=development_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "False"]
 
 
 @pytest.mark.slow
 def test_the_deploy_checks_pass_in_production_mode():
-    result = manage("check", "--deploy", "--fail-level", "WARNING", **production_env())
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
     assert result.returncode == 0, result.stderr
     assert "no issues (0 silenced)" in result.stdout
 
@@ -46,10 +32,12 @@ def test_the_deploy_checks_pass_in_production_mode():
 @pytest.mark.parametrize(
     "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "PARENT_HOST", "DATABASE_URL", "REDIS_URL"]
 )
-def test_production_mode_refuses_to_start_half_configured(missing):
-    env = production_env()
-    env[missing] = ""
-    result = manage("check", **env)
+@pytest.mark.parametrize("debug", [None, "0"], ids=["DEBUG unset", "DEBUG=0"])
+def test_production_mode_refuses_to_start_half_configured(missing, debug):
+    env = production_env(**{missing: ""})
+    if debug is not None:
+        env["DEBUG"] = debug
+    result = manage("check", env=env)
     assert result.returncode != 0
     assert f"{missing} must be set when DEBUG is off" in result.stderr
 
@@ -58,11 +46,11 @@ def test_production_mode_refuses_to_start_half_configured(missing):
 def test_connections_get_the_temp_buffers_the_sync_stages_batches_in(value, expected, monkeypatch):
     """DB_TEMP_BUFFERS sets temp_buffers at connection start; empty leaves the server's."""
     monkeypatch.delenv("DB_TEMP_BUFFERS", raising=False)
-    env = {} if value is None else {"DB_TEMP_BUFFERS": value}
+    env = development_env() if value is None else development_env(DB_TEMP_BUFFERS=value)
     show = (
         "from django.db import connection as c; "
         "print(c.cursor().execute('SHOW temp_buffers').fetchone()[0])"
     )
-    result = manage("shell", "--no-imports", "-c", show, **env)
+    result = manage("shell", "--no-imports", "-c", show, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
