@@ -1,6 +1,6 @@
-"""What the two simulated orgs look like: regions, groups, fields, names and texts."""
+"""What the simulated orgs look like: regions, groups, fields, names and texts."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .flows import ORG_FLOWS, FlowSpec
 
@@ -29,6 +29,7 @@ class OrgSpec:
     labels: tuple[str, ...]
     flows: tuple[FlowSpec, ...]
     share: float = 1.0  # part of --contacts / --runs (health: a small fixed share)
+    family: str = ""  # "edu" or "health": whose texts and field values it uses
 
 
 EDU = OrgSpec(
@@ -73,6 +74,7 @@ EDU = OrgSpec(
     ),
     labels=("Urgent", "Textbooks", "Training"),
     flows=ORG_FLOWS["edu"],
+    family="edu",
 )
 
 HEALTH = OrgSpec(
@@ -102,9 +104,27 @@ HEALTH = OrgSpec(
     labels=("Stockout", "Complaint"),
     flows=ORG_FLOWS["health"],
     share=0.1,
+    family="health",
 )
 
 ORG_SPECS = (EDU, HEALTH)
+
+
+def org_specs(count: int = len(ORG_SPECS)) -> tuple[OrgSpec, ...]:
+    """The workspaces to serve (`--orgs`): edu and health, then small workspaces
+    ws03, ws04, ... shaped like edu and health in turn, each with its own slug (so
+    its own token and UUIDs) and health's small share of --contacts / --runs."""
+    extra = tuple(
+        replace(
+            EDU if number % 2 else HEALTH,
+            slug=f"ws{number:02d}",
+            name=f"Workspace {number:02d}",
+            share=HEALTH.share,
+        )
+        for number in range(len(ORG_SPECS) + 1, count + 1)
+    )
+    return ORG_SPECS[:count] + extra
+
 
 # health gets 10% of --contacts / --runs, within these bounds
 HEALTH_CONTACTS = (20, 300)

@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--runs", type=_at_least(0), default=20_000, help="edu runs (default 20000)"
     )
     parser.add_argument(
+        "--orgs",
+        type=_at_least(1),
+        default=2,
+        help="workspaces: edu, health, then small ones ws03, ws04, ... (default 2)",
+    )
+    parser.add_argument(
         "--live",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -180,7 +186,13 @@ def run(options: argparse.Namespace) -> int:
         raise CliError(f"--fault: {error}") from None
     server = _listen(options, faults)
     config = Config(
-        options.seed, options.contacts, options.runs, options.now, options.tick, options.state
+        options.seed,
+        options.contacts,
+        options.runs,
+        options.now,
+        options.tick,
+        options.state,
+        options.orgs,
     )
     try:
         sim = Simulator(config)

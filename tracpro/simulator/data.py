@@ -222,7 +222,7 @@ class _Builder:
             fields["gender"] = rng.choice(("female", "male"))
         fields["district"] = boundary_path(district.name)
         kind = rng.random()
-        if self.spec.slug == "edu":
+        if self.spec.family == "edu":
             fields["school_type"] = (
                 "Government" if kind < 0.7 else "Private" if kind < 0.9 else "Community"
             )
@@ -548,7 +548,7 @@ class _MessagePlan:
             contact = self.rng.choice(contacts)
             texts = (
                 catalog.INBOX.get(contact.language or "eng", catalog.INBOX["eng"])
-                if self.b.spec.slug == "edu"
+                if self.b.spec.family == "edu"
                 else catalog.HEALTH_INBOX
             )
             text = self.rng.choice(texts)
@@ -600,7 +600,7 @@ class _MessagePlan:
 
     def _broadcasts(self, contacts: list[Contact]) -> None:
         store = self.store
-        texts = catalog.BROADCASTS[self.b.spec.slug]
+        texts = catalog.BROADCASTS[self.b.spec.family]
         reporters = list(self.b.reporter_groups.values())
         for i, text in enumerate(texts):
             created = self.b.anchor - (WINDOW_DAYS - 20 * i) * DAY_US + 3 * HOUR_US

@@ -53,7 +53,8 @@ HTML_TYPE = "text/html; charset=utf-8"
 
 
 class Stats:
-    """Request counts per endpoint and status, and server time per endpoint."""
+    """Request counts per endpoint and status, server time per endpoint, and the
+    API requests of each org (by its token) per endpoint."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -63,9 +64,15 @@ class Stats:
         with self._lock:
             self.requests: dict[str, dict[str, int]] = {}
             self.timing: dict[str, list[float]] = {}
+            self.by_org: dict[str, dict[str, int]] = {}
 
-    def record(self, endpoint: str, status: int | str, elapsed_ms: float) -> None:
+    def record(
+        self, endpoint: str, status: int | str, elapsed_ms: float, org: str | None = None
+    ) -> None:
         with self._lock:
+            if org is not None:
+                per_org = self.by_org.setdefault(org, {})
+                per_org[endpoint] = per_org.get(endpoint, 0) + 1
             by_status = self.requests.setdefault(endpoint, {})
             by_status[str(status)] = by_status.get(str(status), 0) + 1
             entry = self.timing.setdefault(endpoint, [0, 0.0, 0.0])
@@ -87,6 +94,7 @@ class Stats:
                     }
                     for k, (c, t, m) in self.timing.items()
                 },
+                "by_org": {k: dict(v) for k, v in self.by_org.items()},
             }
 
 
@@ -198,7 +206,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         decision = self.server.faults.decide(endpoint, store.org.slug, method, "cursor" in params)
         status = self._respond(method, endpoint, store, params, raw, decision)
-        self.server.stats.record(endpoint, status, self._elapsed_ms())
+        self.server.stats.record(endpoint, status, self._elapsed_ms(), store.org.slug)
 
     def _authenticate(self) -> OrgStore | None:
         header = self.headers.get("Authorization", "")

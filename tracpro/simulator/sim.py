@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import writes
 from .api import ApiError, Query
-from .catalog import ORG_SPECS
+from .catalog import org_specs
 from .clock import Clock, wall_us
 from .data import build_org
 from .live import Tick, add_runs
@@ -50,6 +50,7 @@ class Config:
     now: int | None = None  # anchor in µs; None = the wall clock at start
     tick: float = 5.0
     state: str | None = None
+    orgs: int = 2  # workspaces: edu, health, then ws03, ws04, ...
 
 
 class Simulator:
@@ -79,7 +80,7 @@ class Simulator:
         started = time.perf_counter()
         cfg = self.config
         orgs = {}
-        for spec in ORG_SPECS:
+        for spec in org_specs(cfg.orgs):
             orgs[spec.slug] = build_org(spec, cfg.seed, cfg.contacts, cfg.runs, self.clock.anchor)
         with self.lock:
             self.orgs = orgs
@@ -165,6 +166,7 @@ class Simulator:
             "seed": cfg.seed,
             "contacts": cfg.contacts,
             "runs": cfg.runs,
+            "orgs": cfg.orgs,
         }
 
     def _read_state(self) -> dict | None:
@@ -176,11 +178,12 @@ class Simulator:
         except (OSError, ValueError) as error:
             raise StateError(f"cannot read state file {path}: {error}") from error
         expected = self._fingerprint()
-        found = {k: state.get(k) for k in expected}
+        # State files from before --orgs served the two orgs.
+        found = {k: state.get(k, 2 if k == "orgs" else None) for k in expected}
         if found != expected:
             raise StateError(
                 f"state file {path} was written for seed {found['seed']}, "
-                f"{found['contacts']} contacts, {found['runs']} runs; "
+                f"{found['contacts']} contacts, {found['runs']} runs, {found['orgs']} orgs; "
                 "start with those options or remove the file"
             )
         return state

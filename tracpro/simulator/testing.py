@@ -119,9 +119,10 @@ def start_simulator(
     host: str = "127.0.0.1",
     port: int = 0,
     faults: list[dict] | None = None,
+    orgs: int = 2,
 ) -> SimulatorHandle:
     """Build and serve a simulator in a background thread; call `stop()` when done."""
-    sim = Simulator(Config(seed, contacts, runs, _anchor(now), tick, state))
+    sim = Simulator(Config(seed, contacts, runs, _anchor(now), tick, state, orgs))
     fault_set = Faults(seed)
     if faults:
         fault_set.add(faults)
