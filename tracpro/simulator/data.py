@@ -76,6 +76,7 @@ class _Builder:
             uuid=label_uuid(seed, spec.slug, "org"),
             token=token_for(spec.slug, seed),
             languages=list(spec.languages),
+            family=spec.family,
         )
         self.store = OrgStore(org, seed)
         self.store.spec = spec

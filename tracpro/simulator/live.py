@@ -229,7 +229,7 @@ class Tick:
             contact = self.rng.choice(store.contacts) if store.contacts else None
             if contact is None or contact.deleted or not contact.urns or contact.status != "active":
                 continue
-            if store.spec.family == "edu":
+            if store.org.family == "edu":
                 pool = catalog.INBOX.get(contact.language or "eng", catalog.INBOX["eng"])
             else:
                 pool = catalog.HEALTH_INBOX

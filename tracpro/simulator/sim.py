@@ -96,7 +96,13 @@ class Simulator:
 
     def org_list(self) -> list[dict]:
         return [
-            {"slug": s.org.slug, "name": s.org.name, "uuid": s.org.uuid, "token": s.org.token}
+            {
+                "slug": s.org.slug,
+                "name": s.org.name,
+                "uuid": s.org.uuid,
+                "token": s.org.token,
+                "family": s.org.family,
+            }
             for s in self.orgs.values()
         ]
 

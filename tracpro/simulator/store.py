@@ -56,6 +56,7 @@ class Org:
     uuid: str
     token: str
     languages: list[str]
+    family: str = ""  # "edu" or "health": the data set it is shaped like
     country: str = "UG"
     timezone: str = "Africa/Kampala"
     tz_offset: int = 3

@@ -73,3 +73,35 @@ def test_it_configures_the_demo_orgs_from_the_simulator(db, settings, celery_eag
         Region.objects.filter(org=edu, name="Wakiso").update(parent=None)
         call_command("seed_demo")
         assert Region.objects.get(org=edu, name="Wakiso").parent is None
+
+
+@pytest.mark.slow
+def test_it_gives_each_further_workspace_an_org_configured_like_its_family(
+    db, settings, celery_eager
+):
+    from unittest import mock
+
+    from tracpro.groups.models import Region, ReporterGroup
+    from tracpro.polls.models import Poll, Response
+    from tracpro.simulator.testing import running_simulator
+
+    settings.DEBUG = True
+    with (
+        running_simulator(contacts=40, runs=300, orgs=4) as sim,
+        mock.patch("tracpro.orgs.tasks.trigger"),
+    ):
+        settings.SIMULATOR_URL = sim.base_url
+        call_command("seed_demo")
+    ws03, ws04 = Org.objects.get(subdomain="ws03"), Org.objects.get(subdomain="ws04")
+    assert (ws03.name, ws03.api_token) == ("Workspace 03", sim.tokens["ws03"])
+    assert ws04.api_token == sim.tokens["ws04"] and ws04.languages == ["en", "fr"]
+    # ws03 is shaped like edu, ws04 like health.
+    assert Region.objects.get(org=ws03, name="Kawempe").parent.name == "Kampala"
+    assert Region.objects.get(org=ws04, name="Kasese").parent.name == "Western"
+    assert set(ReporterGroup.objects.for_org(ws04).values_list("name", flat=True)) == {
+        "Village Health Teams",
+        "Facility In-Charges",
+    }
+    assert Poll.objects.for_org(ws03).filter(is_active=True).exists()
+    assert Response.objects.for_org(ws04).exists()
+    assert Org.objects.count() == 4

@@ -26,6 +26,7 @@ def test_the_first_two_workspaces_stay_edu_and_health():
 
 def test_each_workspace_has_its_own_token_and_a_small_data_set(many):
     assert [org["slug"] for org in many.orgs] == ["edu", "health", "ws03", "ws04", "ws05"]
+    assert [org["family"] for org in many.orgs] == ["edu", "health", "edu", "health", "edu"]
     assert many.tokens["ws04"] == token_for("ws04", 5)
     assert len(set(many.tokens.values())) == 5
     for slug in ("ws03", "ws04", "ws05"):

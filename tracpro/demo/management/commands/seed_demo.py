@@ -1,6 +1,8 @@
 """Create (or bring back) the demo world: a superuser and the orgs `edu` and `health`,
 pointed at the bundled RapidPro simulator and configured as an admin would: polls,
 regions in a hierarchy linked to boundaries, reporter groups, the Kampala supervisor.
+When the simulator serves more workspaces (`--orgs N`), each gets an org of its own,
+configured like the org whose data set it is shaped like (its family).
 
 The first run configures the orgs; later runs leave an admin's changes alone and
 only bring the mirror up to date. Development only: the passwords are public.
@@ -101,7 +103,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_demo creates accounts with a public password; DEBUG is off.")
-        tokens = self.simulator_tokens(options["wait_for_simulator"])
+        workspaces = self.simulator_workspaces(options["wait_for_simulator"])
         with transaction.atomic():
             self.seed_superuser()
             orgs = {
@@ -109,19 +111,22 @@ class Command(BaseCommand):
             }
             for email, full_name, subdomain, role, _ in USERS:
                 self.seed_member(email, full_name, orgs[subdomain], role)
-            for subdomain, org in orgs.items():
-                if subdomain in tokens:
-                    org.api_url = settings.SIMULATOR_URL
-                    org.api_token = tokens[subdomain]
-                    org.save(update_fields=["api_url", "api_token"])
-        for subdomain in tokens:
-            org = orgs[subdomain]
+            for slug, workspace in workspaces.items():
+                if slug not in orgs:
+                    values = {**ORGS[workspace["family"]], "name": workspace["name"]}
+                    orgs[slug] = self.seed_org(slug, values)
+                org = orgs[slug]
+                org.api_url = settings.SIMULATOR_URL
+                org.api_token = workspace["token"]
+                org.save(update_fields=["api_url", "api_token"])
+        for slug, workspace in workspaces.items():
+            org = orgs[slug]
             if not Region.objects.for_org(org).exists():
-                self.configure(org)
+                self.configure(org, workspace["family"])
             self.sync(org)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
 
-    def configure(self, org: Org) -> None:
+    def configure(self, org: Org, family: str) -> None:
         """Do what an admin does on a new org: choose polls, regions and reporter
         groups, arrange the regions, link boundaries, assign the supervisors."""
         self.stdout.write(f"Configuring {org.subdomain} from the simulator's data...")
@@ -131,24 +136,24 @@ class Command(BaseCommand):
             Poll.objects.for_org(org).filter(
                 flow_state=Poll.FlowState.ACTIVE, result_count__gt=0
             ).update(is_active=True)
-            names = [name for name, _ in REGIONS[org.subdomain] if name in groups]
+            names = [name for name, _ in REGIONS[family] if name in groups]
             select_groups(org, Region, [groups[name] for name in names])
             select_groups(
                 org,
                 ReporterGroup,
-                [groups[n] for n in REPORTER_GROUPS[org.subdomain] if n in groups],
+                [groups[n] for n in REPORTER_GROUPS[family] if n in groups],
             )
-            self.arrange_regions(org)
+            self.arrange_regions(org, family)
             for email, _, subdomain, role, regions in USERS:
                 if subdomain == org.subdomain and role == Role.SUPERVISOR:
                     membership = Membership.objects.get(user__email=email, org=org)
                     set_regions(membership, Region.objects.for_org(org).filter(name__in=regions))
 
     @staticmethod
-    def arrange_regions(org: Org) -> None:
+    def arrange_regions(org: Org, family: str) -> None:
         regions = {region.name: region for region in Region.objects.for_org(org).active()}
         boundaries = {b.name: b for b in Boundary.objects.for_org(org)}
-        for name, parent in REGIONS[org.subdomain]:
+        for name, parent in REGIONS[family]:
             if name in regions:
                 update_region(regions[name], regions.get(parent), boundaries.get(name))
 
@@ -164,14 +169,23 @@ class Command(BaseCommand):
         summary = ", ".join(f"{value:,} {name}" for name, value in totals.items())
         self.stdout.write(f"Synced {org.subdomain}: {summary}")
 
-    def simulator_tokens(self, wait: int) -> dict[str, str]:
-        """The simulator's API token per org slug, or {} when it is not running."""
+    def simulator_workspaces(self, wait: int) -> dict[str, dict[str, str]]:
+        """The simulator's workspaces by slug ({"token", "name", "family"}), or {}
+        when it is not running."""
         url = f"{settings.SIMULATOR_URL}/sim/orgs"
         deadline = time.monotonic() + wait
         while True:
             try:
                 with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
-                    return {org["slug"]: org["token"] for org in json.load(response)}
+                    return {
+                        org["slug"]: {
+                            "token": org["token"],
+                            "name": org["name"],
+                            "family": org.get("family") or org["slug"],
+                        }
+                        for org in json.load(response)
+                        if (org.get("family") or org["slug"]) in ORGS
+                    }
             except (urllib.error.URLError, OSError):
                 if time.monotonic() >= deadline:
                     self.stderr.write(f"The simulator at {url} is not answering; orgs unchanged.")
