@@ -1,5 +1,5 @@
 # The two commands that matter: `make run` and `make test`. See README.md.
-.PHONY: run test check fix bench services stop setup vendor messages docs release clean
+.PHONY: run test check fix bench loadtest services stop setup vendor messages docs release clean
 
 VENV ?= .venv
 
@@ -53,3 +53,6 @@ release:  ## set the version, date the changelog, commit and tag: make release V
 clean:  ## remove the virtualenv and all local data (.run/)
 	@bash scripts/services.sh stop
 	rm -rf $(VENV) .run staticfiles docs/_build .mypy_cache .coverage htmlcov
+
+loadtest:  ## the production stack under load (not part of `make test`); ORGS=50: many orgs
+	@bash scripts/loadtest.sh $(if $(ORGS),--orgs $(ORGS)) $(ARGS)

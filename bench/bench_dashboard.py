@@ -56,7 +56,8 @@ COMMENTS = [
 
 
 def server_url() -> str:
-    return os.environ.get("DATABASE_URL", "postgres://tracpro@127.0.0.1:5433/tracpro")
+    port = os.environ.get("TRACPRO_PG_PORT", "5433")
+    return os.environ.get("DATABASE_URL", f"postgres://tracpro@127.0.0.1:{port}/tracpro")
 
 
 def with_database(url: str, name: str) -> str:
@@ -64,23 +65,23 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def ensure_database(reseed: bool) -> bool:
+def ensure_database(reseed: bool, name: str = BENCH_DB) -> bool:
     """Create the bench database if needed; True when it was (re)created."""
     admin = with_database(server_url(), "postgres")
     with psycopg.connect(admin, autocommit=True) as connection:
         exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
         ).fetchone()
         if exists and not reseed:
             return False
         if exists:
-            connection.execute(f'DROP DATABASE "{BENCH_DB}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{BENCH_DB}"')
+            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
     return True
 
 
-def setup_django() -> None:
-    os.environ["DATABASE_URL"] = with_database(server_url(), BENCH_DB)
+def setup_django(name: str = BENCH_DB) -> None:
+    os.environ["DATABASE_URL"] = with_database(server_url(), name)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracpro.settings")
     os.environ.setdefault("DEBUG", "1")
     sys.path.insert(0, str(ROOT))
@@ -92,8 +93,9 @@ def setup_django() -> None:
 # Seeding ---------------------------------------------------------------------------
 
 
-def seed_org(subdomain: str, answers: int):
-    """An org whose poll has about `answers` answers, built with set-based SQL."""
+def seed_org(subdomain: str, answers: int, first=None):
+    """An org whose poll has about `answers` answers, built with set-based SQL; its
+    weekly dates start on `first` (default 5 February 2024, 09:00 in Kampala)."""
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
@@ -155,7 +157,7 @@ def seed_org(subdomain: str, answers: int):
                 categories=["All Responses"],
             ),
         ]
-        first = datetime(2024, 2, 5, 9, tzinfo=tz)
+        first = first or datetime(2024, 2, 5, 9, tzinfo=tz)
         pollruns = [
             PollRun.objects.create(
                 poll=poll,

@@ -63,3 +63,39 @@ def tool(name: str) -> str:
     found = shutil.which(name, path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
     assert found, f"{name} is not installed; run scripts/setup.sh"
     return found
+
+
+def self_signed_certificate(directory: Path, host: str) -> tuple[Path, Path]:
+    """A certificate for `host`, `*.host` and 127.0.0.1, and its key, in `directory`."""
+    certificate, key = directory / "cert.pem", directory / "key.pem"
+    result = subprocess.run(
+        [
+            tool("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", f"/CN={host}",
+            "-addext", f"subjectAltName=DNS:{host},DNS:*.{host},IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(certificate),
+        ],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return certificate, key
+
+
+def nginx_main(directory: Path, site: Path, connections: int = 64) -> Path:
+    """A main configuration of its own (temporary files and pid in the directory),
+    including the site as Debian's would."""
+    main = directory / "nginx.conf"
+    temp = " ".join(
+        f"{kind}_temp_path {directory / kind};" for kind in ("client_body", "proxy", "fastcgi")
+    )
+    main.write_text(
+        f"""user root; daemon off; pid {directory / "nginx.pid"}; error_log stderr;
+events {{ worker_connections {connections}; }}
+http {{
+    include /etc/nginx/mime.types; default_type application/octet-stream;
+    {temp} uwsgi_temp_path {directory / "uwsgi"}; scgi_temp_path {directory / "scgi"};
+    include {site};
+}}
+"""
+    )
+    return main

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import fabfile
-from tracpro.tests.production import ROOT, tool
+from tracpro.tests.production import ROOT, self_signed_certificate, tool
 
 CONF = ROOT / "conf"
 VENV_BIN = Path(sys.executable).parent
@@ -21,17 +21,6 @@ def run(*command: str | Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(part) for part in command], capture_output=True, text=True, timeout=60
     )
-
-
-def self_signed_certificate(directory: Path, host: str) -> tuple[Path, Path]:
-    certificate, key = directory / "cert.pem", directory / "key.pem"
-    result = run(
-        tool("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        "-subj", f"/CN={host}", "-addext", f"subjectAltName=DNS:{host},DNS:*.{host},IP:127.0.0.1",
-        "-keyout", key, "-out", certificate,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return certificate, key
 
 
 def nginx_site(directory: Path, **overrides) -> str:

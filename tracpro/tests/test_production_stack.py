@@ -20,10 +20,12 @@ from tracpro.tests.production import (
     ROOT,
     free_port,
     manage,
+    nginx_main,
     production_env,
+    self_signed_certificate,
     tool,
 )
-from tracpro.tests.test_conf import VENV_BIN, self_signed_certificate
+from tracpro.tests.test_conf import VENV_BIN
 
 pytestmark = pytest.mark.slow
 
@@ -54,26 +56,6 @@ def wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
         except requests.RequestException:
             time.sleep(0.2)
     raise AssertionError(f"{url} did not come up:\n{log.read_text()}")
-
-
-def nginx_main(directory: Path, site: Path) -> Path:
-    """A main configuration of its own (temporary files and pid in the directory),
-    including the site as Debian's would."""
-    main = directory / "nginx.conf"
-    temp = " ".join(
-        f"{kind}_temp_path {directory / kind};" for kind in ("client_body", "proxy", "fastcgi")
-    )
-    main.write_text(
-        f"""user root; daemon off; pid {directory / "nginx.pid"}; error_log stderr;
-events {{ worker_connections 64; }}
-http {{
-    include /etc/nginx/mime.types; default_type application/octet-stream;
-    {temp} uwsgi_temp_path {directory / "uwsgi"}; scgi_temp_path {directory / "scgi"};
-    include {site};
-}}
-"""
-    )
-    return main
 
 
 @pytest.fixture(scope="module")
