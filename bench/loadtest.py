@@ -37,10 +37,10 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_dashboard as seeding
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
+import bench_dashboard as seeding  # noqa: E402
+
 RUN_DIR = Path(os.environ.get("RUN_DIR", ROOT / ".run")) / "loadtest"
 DATABASE = "tracpro_loadtest"
 # Database numbers of the private Redis no other part of the project uses.

@@ -101,6 +101,8 @@ if DEBUG:
     INSTALLED_APPS.append("tracpro.demo")
 
 MIDDLEWARE = [
+    # First, so that the other middleware's writes (the session) count too.
+    "tracpro.replica.ReplicaMiddleware",
     "django_hosts.middleware.HostsRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -165,6 +167,18 @@ if DB_TEMP_BUFFERS:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "options", f"-c temp_buffers={DB_TEMP_BUFFERS}"
     )
+# An optional streaming replica of the primary for the dashboards' reads of mirror
+# data (tracpro/replica.py; docs/operations.md, "When one machine is not enough").
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    # Tests use the primary under both names: a test database has no replica.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["tracpro.replica.ReplicaRouter"]
+# Seconds a user's requests stay on the primary after one of them wrote.
+REPLICA_STICKY_SECONDS = env_int("REPLICA_STICKY_SECONDS", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis holds the cache and the per-org task locks; the Celery broker uses the

@@ -1,0 +1,116 @@
+"""An optional read replica for the dashboards (DATABASE_REPLICA_URL).
+
+When the settings have a `replica` database (a Postgres streaming replica of the
+primary), `ReplicaRouter` sends it the reads of mirror data, the big tables the
+sync fills from RapidPro and the dashboards read, and only those, only inside a
+web request that reads (GET or HEAD), and only until the request writes
+something. Everything else goes to the primary: every write, the reads of users,
+orgs, memberships, sessions, regions, polls and other configuration, every read
+of a request that wrote, of a POST, of a Celery task or a management command.
+
+A request that wrote also sets a short-lived cookie (REPLICA_STICKY_SECONDS) that
+keeps its user's next requests on the primary, so the page a form redirects to
+shows the change even if the replica is a moment behind.
+
+`ReplicaMiddleware` marks the requests; it must come first in MIDDLEWARE so
+that the writes of the other middleware (the session) count too.
+"""
+
+import contextvars
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse
+
+PRIMARY = "default"
+REPLICA = "replica"
+STICKY_COOKIE = "tracpro_primary"
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+# Model labels of the mirror data the replica serves.
+MIRROR_DATA = frozenset(
+    {
+        "contacts.contact",
+        "groups.boundary",
+        "msgs.inboxmessage",
+        "polls.pollrun",
+        "polls.response",
+        "polls.answer",
+        "polls.answerrollup",
+        "polls.responserollup",
+    }
+)
+
+
+@dataclass
+class Reads:
+    """What the current request may read from the replica."""
+
+    allowed: bool
+    wrote: bool = False
+
+
+_reads: contextvars.ContextVar[Reads | None] = contextvars.ContextVar(
+    "tracpro_replica_reads", default=None
+)
+
+
+def has_replica() -> bool:
+    return REPLICA in settings.DATABASES
+
+
+class ReplicaRouter:
+    def db_for_read(self, model: type[Model], **hints) -> str:
+        reads = _reads.get()
+        if (
+            reads is not None
+            and reads.allowed
+            and not reads.wrote
+            and model._meta.label_lower in MIRROR_DATA
+        ):
+            return REPLICA
+        # Explicitly the primary: left to Django, a related object of an instance
+        # read from the replica would be read there too.
+        return PRIMARY
+
+    def db_for_write(self, model: type[Model], **hints) -> str:
+        reads = _reads.get()
+        if reads is not None:
+            reads.wrote = True
+        return PRIMARY
+
+    def allow_relation(self, obj1: Model, obj2: Model, **hints) -> bool:
+        return True  # one database and its copy
+
+    def allow_migrate(self, db: str, app_label: str, **hints) -> bool:
+        return db == PRIMARY  # the replica copies the primary's schema
+
+
+class ReplicaMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        allowed = (
+            has_replica()
+            and request.method in READ_METHODS
+            and STICKY_COOKIE not in request.COOKIES
+        )
+        reads = Reads(allowed)
+        token = _reads.set(reads)
+        try:
+            response = self.get_response(request)
+        finally:
+            _reads.reset(token)
+        if reads.wrote and has_replica():
+            response.set_cookie(
+                STICKY_COOKIE,
+                "1",
+                max_age=settings.REPLICA_STICKY_SECONDS,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
