@@ -49,8 +49,9 @@ KIND_OF_ENDPOINT = {
     "boundaries": "boundaries",
 }
 TICKS = os.sysconf("SC_CLK_TCK")
+# A line of beat's log (settings.LOGGING's format, in local time).
 BEAT_SENT = re.compile(
-    r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+: INFO/MainProcess\] "
+    r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ INFO celery\.beat: "
     r"Scheduler: Sending due task sync-(\w+)"
 )
 

@@ -1,5 +1,6 @@
-"""Where chart numbers come from: the rollups, or the raw answers when a filter
-needs what the rollups do not know (reporter groups, contact fields).
+"""Where chart numbers come from: the rollups (split by reporter group when the
+filters name one), or the raw answers when a filter needs what the rollups do not
+know (contact fields).
 
 Both paths return the same rows, aggregated in Postgres, so every chart
 builder works the same on either. Rows are per (question, poll date, region,
@@ -17,7 +18,14 @@ from django.db.models.fields.json import KeyTextTransform
 from tracpro.charts.filters import Filters
 from tracpro.contacts.models import Contact
 from tracpro.orgs.models import Org
-from tracpro.polls.models import Answer, AnswerRollup, Response, ResponseRollup
+from tracpro.polls.models import (
+    Answer,
+    AnswerGroupRollup,
+    AnswerRollup,
+    Response,
+    ResponseGroupRollup,
+    ResponseRollup,
+)
 
 
 @dataclass(frozen=True)
@@ -59,9 +67,11 @@ def answer_rows(
             )
         )
     else:
-        rows = AnswerRollup.objects.filter(question_id__in=question_ids, pollrun_id__in=pollrun_ids)
-        if filters.region_ids is not None:
-            rows = rows.filter(region_id__in=filters.region_ids)
+        rollup = AnswerRollup if filters.group is None else AnswerGroupRollup
+        rows = rollup_rows(
+            rollup.objects.filter(question_id__in=question_ids, pollrun_id__in=pollrun_ids),
+            filters,
+        )
         rows = rows.values("question_id", "category").annotate(
             pollrun=F("pollrun_id"),
             region=F("region_id"),
@@ -95,14 +105,47 @@ def response_rows(org: Org, filters: Filters, pollrun_ids: Sequence[int]) -> lis
             .annotate(region=F("contact__region_id"), n=Count("pk"))
         )
     else:
-        rows = ResponseRollup.objects.filter(pollrun_id__in=pollrun_ids)
-        if filters.region_ids is not None:
-            rows = rows.filter(region_id__in=filters.region_ids)
+        rollup = ResponseRollup if filters.group is None else ResponseGroupRollup
+        rows = rollup_rows(rollup.objects.filter(pollrun_id__in=pollrun_ids), filters)
         rows = rows.values("pollrun_id", "status").annotate(region=F("region_id"), n=Sum("count"))
     return [
         ResponseRow(row["pollrun_id"], row["region"], row["status"], row["n"])
         for row in rows.order_by()
     ]
+
+
+def group_response_rows(
+    org: Org, filters: Filters, pollrun_ids: Sequence[int]
+) -> list[tuple[int | None, str, int]]:
+    """(reporter group, status, responses) of the poll dates: a contact in two groups
+    counts in both; group None: in no group. Groups no longer followed included."""
+    if not pollrun_ids:
+        return []
+    if filters.needs_raw_answers:
+        rows = (
+            filtered_responses(org, filters, pollrun_ids)
+            .values("contact__reporter_groups", "status")
+            .annotate(n=Count("pk"))
+            .values_list("contact__reporter_groups", "status", "n")
+        )
+    else:
+        rows = (
+            rollup_rows(ResponseGroupRollup.objects.filter(pollrun_id__in=pollrun_ids), filters)
+            .values("group_id", "status")
+            .annotate(n=Sum("count"))
+            .values_list("group_id", "status", "n")
+        )
+    return list(rows.order_by())
+
+
+def rollup_rows(rows: QuerySet, filters: Filters) -> QuerySet:
+    """Rollup rows limited to the filters' regions and reporter group (a group
+    rollup's rows when the filters name one)."""
+    if filters.region_ids is not None:
+        rows = rows.filter(region_id__in=filters.region_ids)
+    if filters.group is not None:
+        rows = rows.filter(group=filters.group)
+    return rows
 
 
 def contact_filter(filters: Filters, prefix: str = "") -> dict:

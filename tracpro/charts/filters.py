@@ -83,5 +83,11 @@ class Filters:
 
     @property
     def needs_raw_answers(self) -> bool:
-        """Rollups know regions and dates, not reporter groups or contact fields."""
+        """Answer and response counts are rolled up by region, date and reporter
+        group, not by contact fields."""
+        return bool(self.contact_fields)
+
+    @property
+    def needs_raw_values(self) -> bool:
+        """Numbers and words (histograms, word clouds) are rolled up by region only."""
         return self.group is not None or bool(self.contact_fields)

@@ -17,19 +17,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from tracpro.charts import regions
-from tracpro.charts.data import (
-    AnswerRow,
-    ResponseRow,
-    answer_rows,
-    filtered_answers,
-    response_rows,
-)
+from tracpro.charts.data import AnswerRow, ResponseRow, answer_rows, response_rows
 from tracpro.charts.filters import Filters
-from tracpro.charts.histograms import histograms
+from tracpro.charts.histograms import number_bins
 from tracpro.charts.maps import boundary_features, map_areas
 from tracpro.charts.regions import Unit, unit_lookup
 from tracpro.charts.tally import Tally, category_order, mean, percent, pstdev, rounded
-from tracpro.charts.words import word_counts
+from tracpro.charts.words import word_clouds
 from tracpro.groups.tree import RegionTree
 from tracpro.orgs.models import Org
 from tracpro.polls.models import PollRun, Question, QuestionType
@@ -215,8 +209,7 @@ def poll_word_clouds(
     open_ids = [q.pk for q in questions if q.question_type == QuestionType.OPEN]
     if not open_ids or not pollruns:
         return {}
-    answers = filtered_answers(org, filters, open_ids, [p.pk for p in pollruns])
-    clouds = word_counts(answers, org)
+    clouds = word_clouds(org, filters, open_ids, [p.pk for p in pollruns])
     return {str(pk): clouds.get(pk, []) for pk in open_ids}
 
 
@@ -230,16 +223,8 @@ def pollrun_charts(data: ChartInput) -> dict:
     responses = sum(row.count for row in data.responses)
     numeric_ids = [q.pk for q in data.questions if q.question_type == QuestionType.NUMERIC]
     open_ids = [q.pk for q in data.questions if q.question_type == QuestionType.OPEN]
-    bins = (
-        histograms(filtered_answers(data.org, data.filters, numeric_ids, [pollrun.pk]))
-        if numeric_ids
-        else {}
-    )
-    clouds = (
-        word_counts(filtered_answers(data.org, data.filters, open_ids, [pollrun.pk]), data.org)
-        if open_ids
-        else {}
-    )
+    bins = number_bins(data.org, data.filters, numeric_ids, [pollrun.pk])
+    clouds = word_clouds(data.org, data.filters, open_ids, [pollrun.pk])
     questions = []
     for question in data.questions:
         rows = data.answers.get(question.pk, [])

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -19,7 +19,12 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, TemplateView
 
-from tracpro.charts.data import filtered_contacts, filtered_responses, response_rows
+from tracpro.charts.data import (
+    filtered_contacts,
+    filtered_responses,
+    group_response_rows,
+    response_rows,
+)
 from tracpro.charts.filters import Filters
 from tracpro.charts.poll_charts import ChartInput, poll_charts, poll_word_clouds, pollrun_charts
 from tracpro.contacts.models import Contact
@@ -318,17 +323,10 @@ class PollRunParticipationView(PollRunMixin, TemplateView):
             labels = {region_id: tree.path(region_id) for region_id in counts}
         else:
             counts = defaultdict(Counter)
-            grouped = (
-                filtered_responses(org, filters, [pollrun.pk])
-                .values("contact__reporter_groups", "status")
-                .annotate(n=Count("pk"))
-                .order_by()
-            )
             names = dict(ReporterGroup.objects.for_org(org).active().values_list("pk", "name"))
-            for row in grouped:
-                group = row["contact__reporter_groups"]
+            for group, status, count in group_response_rows(org, filters, [pollrun.pk]):
                 if group is None or group in names:
-                    counts[group][row["status"]] += row["n"]
+                    counts[group][status] += count
             labels = {pk: names.get(pk) or _("No reporter group") for pk in counts}
         context.update(
             self.pollrun_context(),

@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count
 from django.utils import timezone
 
-from tracpro.charts.data import filtered_responses, response_rows
+from tracpro.charts.data import group_response_rows, response_rows
 from tracpro.charts.filters import Filters
 from tracpro.groups.models import ReporterGroup
 from tracpro.groups.scope import RegionScope
@@ -107,15 +106,12 @@ def most_active_regions(scope: RegionScope, pollrun_ids: list[int]) -> list[Rank
 
 def most_active_groups(scope: RegionScope, pollrun_ids: list[int]) -> list[Ranked]:
     """Reporter groups with the most responses (partial or complete) in the last 30 days."""
-    if not pollrun_ids:
-        return []
-    rows = (
-        filtered_responses(scope.org, scope_filters(scope), pollrun_ids)
-        .exclude(status=ResponseStatus.EMPTY)
-        .filter(contact__reporter_groups__is_active=True)
-        .values("contact__reporter_groups")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "contact__reporter_groups")[:TOP]
-    )
-    names = dict(ReporterGroup.objects.for_org(scope.org).values_list("pk", "name"))
-    return [Ranked(names[row["contact__reporter_groups"]], row["n"]) for row in rows]
+    names = dict(ReporterGroup.objects.for_org(scope.org).active().values_list("pk", "name"))
+    totals: Counter = Counter()
+    for group_id, status, count in group_response_rows(
+        scope.org, scope_filters(scope), pollrun_ids
+    ):
+        if status != ResponseStatus.EMPTY and group_id in names:
+            totals[group_id] += count
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:TOP]
+    return [Ranked(names[pk], count) for pk, count in ranked if count]

@@ -337,3 +337,110 @@ class ResponseRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pollrun_id}/{self.region_id}: {self.status}"
+
+
+class AnswerGroupRollup(models.Model):
+    """AnswerRollup split by the contact's reporter groups (group NULL: in none), for
+    charts filtered by a reporter group (see tracpro.polls.rollups)."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    pollrun = models.ForeignKey(PollRun, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(
+        "groups.Region", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    group = models.ForeignKey(
+        "groups.ReporterGroup", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    category = models.CharField(max_length=255)
+    count = models.IntegerField(default=0)
+    number_count = models.IntegerField(default=0)
+    number_sum = models.FloatField(default=0)
+    number_sum_sq = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "pollrun", "region", "group", "category"],
+                nulls_distinct=False,
+                name="polls_answergrouprollup_unique_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}/{self.pollrun_id}/{self.region_id}/{self.group_id}"
+
+
+class ResponseGroupRollup(models.Model):
+    """ResponseRollup split by the contact's reporter groups (group NULL: in none)."""
+
+    pollrun = models.ForeignKey(PollRun, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(
+        "groups.Region", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    group = models.ForeignKey(
+        "groups.ReporterGroup", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=ResponseStatus.choices)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pollrun", "region", "group", "status"],
+                nulls_distinct=False,
+                name="polls_responsegrouprollup_unique_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pollrun_id}/{self.region_id}/{self.group_id}: {self.status}"
+
+
+class NumberRollup(models.Model):
+    """How many answers have each `value_to_use`, per poll date and region: a poll
+    date's histograms without reading its answers."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    pollrun = models.ForeignKey(PollRun, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(
+        "groups.Region", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    number = models.FloatField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "pollrun", "region", "number"],
+                nulls_distinct=False,
+                name="polls_numberrollup_unique_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}/{self.pollrun_id}/{self.region_id}: {self.number}"
+
+
+class WordRollup(models.Model):
+    """How many answers contain each word, per poll date and region: word clouds
+    without reading the answers."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    pollrun = models.ForeignKey(PollRun, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(
+        "groups.Region", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    word = models.CharField(max_length=100)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "pollrun", "region", "word"],
+                nulls_distinct=False,
+                name="polls_wordrollup_unique_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}/{self.pollrun_id}/{self.region_id}: {self.word}"

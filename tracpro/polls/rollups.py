@@ -9,6 +9,13 @@ the charts, which read them):
   contacts; region is the contact's current region (NULL when none).
 - `ResponseRollup` per (pollrun, region, status): count of active responses of
   active contacts.
+- `AnswerGroupRollup` and `ResponseGroupRollup`: the same split by the contact's
+  reporter groups instead of the answer's day (a contact in two groups counts in
+  both; group NULL when it is in none), for charts filtered by a reporter group.
+- `NumberRollup` per (question, pollrun, region, number): answers with that
+  `value_to_use`, for a poll date's histograms.
+- `WordRollup` per (question, pollrun, region, word): answers containing the word
+  (each answer counts a word once; one-letter words left out), for word clouds.
 
 The sync updates them by delta in the same transaction as the rows they
 summarise; `rebuild(org)` recomputes them from scratch and is the reference
@@ -16,8 +23,8 @@ the incremental updates are tested against (`manage.py rebuild_rollups`).
 
 Keeping them current when you change raw rows yourself
 -----------------------------------------------------
-Any code that changes what the rollups summarise (a contact's region or
-is_active, a response's status or is_active, an answer) does it through a
+Any code that changes what the rollups summarise (a contact's region, reporter
+groups or is_active, a response's status or is_active, an answer) does it through a
 `RollupTracker` in one transaction: name the rows the change may touch, take
 the "before" picture, change the rows, take the "after" picture. The tracker
 adds (after - before) to the rollups. For contact edits there is a shortcut:
@@ -29,6 +36,7 @@ adds (after - before) to the rollups. For contact edits there is a shortcut:
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 
@@ -38,53 +46,205 @@ from tracpro.orgs.models import Org
 # used by another advisory lock works.
 INGEST_LOCK_NAMESPACE = 0x7472_6163  # "trac"
 
-DELETE_ANSWER_ROLLUPS = """
-    DELETE FROM polls_answerrollup ar
-    USING polls_pollrun pr, polls_poll p
-    WHERE ar.pollrun_id = pr.id AND pr.poll_id = p.id AND p.org_id = %(org)s
+# What answers are split into words on: separators, not word characters, so this
+# does not depend on the database's locale knowing which non-Latin characters are
+# letters.
+WORD_SEPARATORS = r"""[[:space:]!"#$%&()*+,./:;<=>?@\[\\\]^_`{|}~،؛؟«»“”‘’„…–—·]+"""  # noqa: RUF001
+# The words of answer `a`, each once: lower-cased, apostrophes and hyphens at their
+# ends trimmed, one-letter words left out. (Stop words depend on the org's languages:
+# they are left out when read.)
+ANSWER_WORDS = """
+    CROSS JOIN LATERAL (
+        SELECT DISTINCT word FROM (
+            SELECT left(btrim(part, '''-'), 100) AS word
+            FROM regexp_split_to_table(lower(a.value), %(separators)s) AS part
+        ) parts
+        WHERE char_length(word) > 1
+    ) w
 """
-INSERT_ANSWER_ROLLUPS = """
-    INSERT INTO polls_answerrollup
-        (question_id, pollrun_id, region_id, local_date, category,
-         count, number_count, number_sum, number_sum_sq)
-    SELECT a.question_id, r.pollrun_id, c.region_id, a.local_date, a.category,
-           count(*), count(a.value_to_use),
-           coalesce(sum(a.value_to_use), 0), coalesce(sum(a.value_to_use * a.value_to_use), 0)
-    FROM polls_answer a
-    JOIN polls_response r ON r.id = a.response_id
-    JOIN contacts_contact c ON c.id = r.contact_id
-    WHERE r.org_id = %(org)s AND r.is_active AND c.is_active
-    GROUP BY a.question_id, r.pollrun_id, c.region_id, a.local_date, a.category
-"""
-DELETE_RESPONSE_ROLLUPS = """
-    DELETE FROM polls_responserollup rr
-    USING polls_pollrun pr, polls_poll p
-    WHERE rr.pollrun_id = pr.id AND pr.poll_id = p.id AND p.org_id = %(org)s
-"""
-INSERT_RESPONSE_ROLLUPS = """
-    INSERT INTO polls_responserollup (pollrun_id, region_id, status, count)
-    SELECT r.pollrun_id, c.region_id, r.status, count(*)
-    FROM polls_response r
-    JOIN contacts_contact c ON c.id = r.contact_id
-    WHERE r.org_id = %(org)s AND r.is_active AND c.is_active
-    GROUP BY r.pollrun_id, c.region_id, r.status
-"""
+# Active answers or responses of active contacts: of the whole org (a rebuild), or
+# of the rows a RollupTracker names (a capture).
+SOURCES = {
+    ("answers", "rebuild"): """
+        polls_answer a
+        JOIN polls_response r ON r.id = a.response_id AND r.is_active AND r.org_id = %(org)s
+        JOIN contacts_contact c ON c.id = r.contact_id AND c.is_active
+    """,
+    ("answers", "capture"): """
+        (
+            SELECT a.id FROM rollup_scope_responses s JOIN polls_answer a ON a.response_id = s.id
+            UNION
+            SELECT id FROM rollup_scope_answers
+        ) scope
+        JOIN polls_answer a ON a.id = scope.id
+        JOIN polls_response r ON r.id = a.response_id AND r.is_active
+        JOIN contacts_contact c ON c.id = r.contact_id AND c.is_active
+    """,
+    ("responses", "rebuild"): """
+        polls_response r
+        JOIN contacts_contact c ON c.id = r.contact_id AND c.is_active
+            AND r.org_id = %(org)s AND r.is_active
+    """,
+    ("responses", "capture"): """
+        rollup_scope_responses s
+        JOIN polls_response r ON r.id = s.id AND r.is_active
+        JOIN contacts_contact c ON c.id = r.contact_id AND c.is_active
+    """,
+}
+# A row per reporter group of the contact (a NULL group when it is in none).
+IN_GROUPS = "LEFT JOIN contacts_contact_reporter_groups g ON g.contact_id = c.id"
+ANSWER_TOTALS = {
+    "count": "count(*)",
+    "number_count": "count(a.value_to_use)",
+    "number_sum": "coalesce(sum(a.value_to_use), 0)",
+    "number_sum_sq": "coalesce(sum(a.value_to_use * a.value_to_use), 0)",
+}
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """One rollup table: its key columns with the expressions that fill them, and its
+    totals, the first of which is a count (a row whose count drops to 0 goes)."""
+
+    table: str
+    rows: str  # "answers" or "responses"
+    keys: dict[str, str]
+    totals: dict[str, str]
+    joins: str = ""
+    where: str = "true"
+
+    @property
+    def delta(self) -> str:
+        return f"{self.table}_delta"
+
+    @property
+    def columns(self) -> str:
+        return ", ".join([*self.keys, *self.totals])
+
+    def select(self, source: str, sign: str = "1") -> str:
+        keys = ", ".join(self.keys.values())
+        totals = ", ".join(f"{sign} * {total}" for total in self.totals.values())
+        positions = ", ".join(str(n) for n in range(1, len(self.keys) + 1))
+        return (
+            f"SELECT {keys}, {totals} FROM {SOURCES[(self.rows, source)]} {self.joins} "  # noqa: S608 - our tables
+            f"WHERE {self.where} GROUP BY {positions}"
+        )
+
+    def rebuild(self) -> list[str]:
+        return [
+            f"""DELETE FROM {self.table} t USING polls_pollrun pr, polls_poll p
+                WHERE t.pollrun_id = pr.id AND pr.poll_id = p.id AND p.org_id = %(org)s""",  # noqa: S608
+            f"INSERT INTO {self.table} ({self.columns}) {self.select('rebuild')}",
+        ]
+
+    def create_delta(self) -> str:
+        return (
+            f"CREATE TEMP TABLE {self.delta} ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT {self.columns} FROM {self.table} WITH NO DATA"
+        )
+
+    def capture(self) -> str:
+        return f"INSERT INTO {self.delta} ({self.columns}) {self.select('capture', '%(sign)s')}"
+
+    def merge(self) -> str:
+        """Add the captured deltas to the table; returns (id, count) of the rows touched."""
+        keys = ", ".join(self.keys)
+        sums = ", ".join(f"sum({total})" for total in self.totals)
+        changed = " OR ".join(f"sum({total}) <> 0" for total in self.totals)
+        added = ", ".join(f"{total} = t.{total} + EXCLUDED.{total}" for total in self.totals)
+        return f"""
+            INSERT INTO {self.table} AS t ({self.columns})
+            SELECT {keys}, {sums} FROM {self.delta} GROUP BY {keys} HAVING {changed}
+            ON CONFLICT ({keys}) DO UPDATE SET {added}
+            RETURNING id, count
+        """  # noqa: S608 - our tables
+
+
+ROLLUPS = [
+    Rollup(
+        "polls_answerrollup",
+        "answers",
+        {
+            "question_id": "a.question_id",
+            "pollrun_id": "r.pollrun_id",
+            "region_id": "c.region_id",
+            "local_date": "a.local_date",
+            "category": "a.category",
+        },
+        ANSWER_TOTALS,
+    ),
+    Rollup(
+        "polls_responserollup",
+        "responses",
+        {"pollrun_id": "r.pollrun_id", "region_id": "c.region_id", "status": "r.status"},
+        {"count": "count(*)"},
+    ),
+    Rollup(
+        "polls_answergrouprollup",
+        "answers",
+        {
+            "question_id": "a.question_id",
+            "pollrun_id": "r.pollrun_id",
+            "region_id": "c.region_id",
+            "group_id": "g.reportergroup_id",
+            "category": "a.category",
+        },
+        ANSWER_TOTALS,
+        joins=IN_GROUPS,
+    ),
+    Rollup(
+        "polls_responsegrouprollup",
+        "responses",
+        {
+            "pollrun_id": "r.pollrun_id",
+            "region_id": "c.region_id",
+            "group_id": "g.reportergroup_id",
+            "status": "r.status",
+        },
+        {"count": "count(*)"},
+        joins=IN_GROUPS,
+    ),
+    Rollup(
+        "polls_numberrollup",
+        "answers",
+        {
+            "question_id": "a.question_id",
+            "pollrun_id": "r.pollrun_id",
+            "region_id": "c.region_id",
+            "number": "a.value_to_use",
+        },
+        {"count": "count(*)"},
+        where="a.value_to_use IS NOT NULL",
+    ),
+    Rollup(
+        "polls_wordrollup",
+        "answers",
+        {
+            "question_id": "a.question_id",
+            "pollrun_id": "r.pollrun_id",
+            "region_id": "c.region_id",
+            "word": "w.word",
+        },
+        {"count": "count(*)"},
+        joins=ANSWER_WORDS,
+    ),
+]
+
+
+def statement_params(**params: object) -> dict:
+    return {"separators": WORD_SEPARATORS, **params}
 
 
 def rebuild(org: Org) -> None:
     """Recompute every rollup row of an org from the raw responses and answers."""
-    params = {"org": org.pk}
+    params = statement_params(org=org.pk)
     with transaction.atomic(), connection.cursor() as cursor:
         lock_org(cursor, org.pk)
         # Aggregating whole tables needs plans that fit their size.
         cursor.execute("ANALYZE polls_response, polls_answer, contacts_contact")
-        for statement in (
-            DELETE_ANSWER_ROLLUPS,
-            INSERT_ANSWER_ROLLUPS,
-            DELETE_RESPONSE_ROLLUPS,
-            INSERT_RESPONSE_ROLLUPS,
-        ):
-            cursor.execute(statement, params)
+        for rollup in ROLLUPS:
+            for statement in rollup.rebuild():
+                cursor.execute(statement, params)
 
 
 def lock_org(cursor, org_id: int) -> None:
@@ -96,68 +256,9 @@ def lock_org(cursor, org_id: int) -> None:
 # Incremental maintenance ----------------------------------------------------------
 
 SCOPE_TABLES = """
-    DROP TABLE IF EXISTS rollup_scope_responses, rollup_scope_answers,
-        rollup_answer_delta, rollup_response_delta;
+    DROP TABLE IF EXISTS rollup_scope_responses, rollup_scope_answers;
     CREATE TEMP TABLE rollup_scope_responses (id bigint PRIMARY KEY) ON COMMIT DROP;
     CREATE TEMP TABLE rollup_scope_answers (id bigint PRIMARY KEY) ON COMMIT DROP;
-    CREATE TEMP TABLE rollup_answer_delta (
-        question_id bigint, pollrun_id bigint, region_id bigint, local_date date,
-        category varchar(255), count integer, number_count integer,
-        number_sum double precision, number_sum_sq double precision
-    ) ON COMMIT DROP;
-    CREATE TEMP TABLE rollup_response_delta (
-        pollrun_id bigint, region_id bigint, status varchar(16), count integer
-    ) ON COMMIT DROP;
-"""
-CAPTURE_ANSWERS = """
-    INSERT INTO rollup_answer_delta
-    SELECT a.question_id, r.pollrun_id, c.region_id, a.local_date, a.category,
-           %(sign)s * count(*), %(sign)s * count(a.value_to_use),
-           %(sign)s * coalesce(sum(a.value_to_use), 0),
-           %(sign)s * coalesce(sum(a.value_to_use * a.value_to_use), 0)
-    FROM (
-        SELECT a.id FROM rollup_scope_responses s JOIN polls_answer a ON a.response_id = s.id
-        UNION
-        SELECT id FROM rollup_scope_answers
-    ) scope
-    JOIN polls_answer a ON a.id = scope.id
-    JOIN polls_response r ON r.id = a.response_id AND r.is_active
-    JOIN contacts_contact c ON c.id = r.contact_id AND c.is_active
-    GROUP BY a.question_id, r.pollrun_id, c.region_id, a.local_date, a.category
-"""
-CAPTURE_RESPONSES = """
-    INSERT INTO rollup_response_delta
-    SELECT r.pollrun_id, c.region_id, r.status, %(sign)s * count(*)
-    FROM rollup_scope_responses s
-    JOIN polls_response r ON r.id = s.id AND r.is_active
-    JOIN contacts_contact c ON c.id = r.contact_id AND c.is_active
-    GROUP BY r.pollrun_id, c.region_id, r.status
-"""
-MERGE_ANSWERS = """
-    INSERT INTO polls_answerrollup AS ar
-        (question_id, pollrun_id, region_id, local_date, category,
-         count, number_count, number_sum, number_sum_sq)
-    SELECT question_id, pollrun_id, region_id, local_date, category,
-           sum(count), sum(number_count), sum(number_sum), sum(number_sum_sq)
-    FROM rollup_answer_delta
-    GROUP BY question_id, pollrun_id, region_id, local_date, category
-    HAVING sum(count) <> 0 OR sum(number_count) <> 0 OR sum(number_sum) <> 0
-        OR sum(number_sum_sq) <> 0
-    ON CONFLICT (question_id, pollrun_id, region_id, local_date, category) DO UPDATE SET
-        count = ar.count + EXCLUDED.count,
-        number_count = ar.number_count + EXCLUDED.number_count,
-        number_sum = ar.number_sum + EXCLUDED.number_sum,
-        number_sum_sq = ar.number_sum_sq + EXCLUDED.number_sum_sq
-    RETURNING id, count
-"""
-MERGE_RESPONSES = """
-    INSERT INTO polls_responserollup AS rr (pollrun_id, region_id, status, count)
-    SELECT pollrun_id, region_id, status, sum(count)
-    FROM rollup_response_delta
-    GROUP BY pollrun_id, region_id, status
-    HAVING sum(count) <> 0
-    ON CONFLICT (pollrun_id, region_id, status) DO UPDATE SET count = rr.count + EXCLUDED.count
-    RETURNING id, count
 """
 
 
@@ -186,6 +287,9 @@ class RollupTracker:
         with connection.cursor() as cursor:
             lock_org(cursor, org.pk)
             cursor.execute(SCOPE_TABLES)
+            for rollup in ROLLUPS:
+                cursor.execute(f"DROP TABLE IF EXISTS {rollup.delta}")
+                cursor.execute(rollup.create_delta())
 
     def add_responses(self, select_ids: str, params: dict | None = None) -> None:
         self._add("rollup_scope_responses", select_ids, params)
@@ -210,25 +314,21 @@ class RollupTracker:
     def after(self) -> None:
         self._capture(+1)
         with connection.cursor() as cursor:
-            for merge, rollup in (
-                (MERGE_ANSWERS, "polls_answerrollup"),
-                (MERGE_RESPONSES, "polls_responserollup"),
-            ):
-                cursor.execute(merge)
+            for rollup in ROLLUPS:
+                cursor.execute(rollup.merge())
                 emptied = [pk for pk, count in cursor.fetchall() if count == 0]
                 if emptied:
-                    delete = f"DELETE FROM {rollup} WHERE id = ANY(%s)"  # noqa: S608 - our tables
+                    delete = f"DELETE FROM {rollup.table} WHERE id = ANY(%s)"  # noqa: S608 - ours
                     cursor.execute(delete, [emptied])
-            cursor.execute(
-                "DROP TABLE rollup_scope_responses, rollup_scope_answers, "
-                "rollup_answer_delta, rollup_response_delta"
-            )
+            deltas = ", ".join(rollup.delta for rollup in ROLLUPS)
+            cursor.execute(f"DROP TABLE rollup_scope_responses, rollup_scope_answers, {deltas}")
 
     @staticmethod
     def _capture(sign: int) -> None:
+        params = statement_params(sign=sign)
         with joining_by_index(), connection.cursor() as cursor:
-            cursor.execute(CAPTURE_ANSWERS, {"sign": sign})
-            cursor.execute(CAPTURE_RESPONSES, {"sign": sign})
+            for rollup in ROLLUPS:
+                cursor.execute(rollup.capture(), params)
 
 
 @contextmanager
@@ -249,8 +349,8 @@ def joining_by_index() -> Iterator[None]:
 
 @contextmanager
 def tracking_contacts(org: Org, contact_ids: Iterable[int]) -> Iterator[RollupTracker]:
-    """Keep the rollups current while the body changes these contacts' region or
-    is_active (e.g. a contact edited or deleted in TracPro)."""
+    """Keep the rollups current while the body changes these contacts' region,
+    reporter groups or is_active (e.g. a contact edited or deleted in TracPro)."""
     with transaction.atomic():
         tracker = RollupTracker(org)
         tracker.add_responses(

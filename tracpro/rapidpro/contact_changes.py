@@ -24,12 +24,14 @@ def save_contact(contact: Contact, reporter_groups: Iterable[ReporterGroup], use
             contact.modified_by = user
             mark_pending(contact)
             contact.save()
+            contact.reporter_groups.set(reporter_groups)
         else:
+            # The rollups split by region and by reporter group.
             with tracking_contacts(contact.org, [contact.pk]):
                 contact.modified_by = user
                 mark_pending(contact)
                 contact.save()
-        contact.reporter_groups.set(reporter_groups)
+                contact.reporter_groups.set(reporter_groups)
         queue_push(contact)
 
 

@@ -129,7 +129,7 @@ def test_it_narrows_to_a_region_from_the_url(world, client_for, ann):
     )
 
 
-def test_it_filters_by_reporter_group_from_the_raw_answers(world, client_for, ann):
+def test_it_filters_by_reporter_group_from_the_group_rollups(world, client_for, ann):
     teachers = {name for name, (_, groups, _) in CONTACTS.items() if "Teachers" in groups}
     charts = charts_of(client_for(ann, world.org), world, group=world.groups["Teachers"].pk)
     sums, _, rates = expected_numeric(teachers)

@@ -1,10 +1,11 @@
 """The rollups the sync keeps by delta equal a rebuild from the raw rows, through
-new runs, answers landing later, moved, blocked and deleted contacts, unfollowed
-regions, a changed same-day rule and a changed question type."""
+new runs, answers landing later, moved, regrouped, blocked and deleted contacts,
+unfollowed regions, a changed same-day rule and a changed question type."""
 
 import pytest
 
 from django.core.management import call_command
+from django.db import connection
 
 from tracpro.contacts.models import Contact
 from tracpro.contacts.tests.factories import make_contact
@@ -41,13 +42,37 @@ def response_rollups(org) -> dict:
     return {row[:3]: row[3] for row in rows}
 
 
-def assert_rollups_match_a_rebuild(org) -> None:
-    incremental = answer_rollups(org), response_rollups(org)
-    assert incremental[0] and incremental[1]
+def every_rollup(org) -> dict[str, dict]:
+    """Every rollup table's rows of the org: {table: {key: totals}}."""
+    snapshot = {}
+    with connection.cursor() as cursor:
+        for rollup in rollups.ROLLUPS:
+            columns = ", ".join(f"t.{column}" for column in [*rollup.keys, *rollup.totals])
+            cursor.execute(
+                f"SELECT {columns} FROM {rollup.table} t "  # noqa: S608 - our tables
+                "JOIN polls_pollrun pr ON pr.id = t.pollrun_id "
+                "JOIN polls_poll p ON p.id = pr.poll_id WHERE p.org_id = %s",
+                [org.pk],
+            )
+            width = len(rollup.keys)
+            snapshot[rollup.table] = {
+                # the count, then sums of floats
+                row[:width]: (row[width], *(pytest.approx(value) for value in row[width + 1 :]))
+                for row in cursor.fetchall()
+            }
+    return snapshot
+
+
+def assert_rollups_match_a_rebuild(org, every_table: bool = False) -> None:
+    incremental = every_rollup(org)
+    filled = [table for table, rows in incremental.items() if rows]
+    assert set(filled) >= {"polls_answerrollup", "polls_responserollup"}
+    if every_table:
+        assert filled == [rollup.table for rollup in rollups.ROLLUPS]
     rollups.rebuild(org)
-    assert answer_rollups(org) == incremental[0]
-    assert response_rollups(org) == incremental[1]
-    assert all(count > 0 for count in response_rollups(org).values())
+    assert every_rollup(org) == incremental
+    for rows in every_rollup(org).values():
+        assert all(totals[0] > 0 for totals in rows.values())
 
 
 @pytest.mark.slow
@@ -55,13 +80,21 @@ def test_it_keeps_rollups_equal_to_a_rebuild_through_a_sync_with_updates_and_del
     with running_simulator(seed=11, contacts=80, runs=900, now=SIM_NOW) as simulator:
         set_up_edu(acme, simulator)
         assert sync(acme, "contacts", "runs") == {"contacts": "succeeded", "runs": "succeeded"}
-        assert_rollups_match_a_rebuild(acme)
+        assert_rollups_match_a_rebuild(acme, every_table=True)
 
         client = simulator.client("edu")
         responding = [c for c in client.get_contacts(group="Kampala").all() if c.status == "active"]
-        moved, blocked, deleted = responding[:3]
+        moved, blocked, deleted, regrouped = responding[:4]
         gulu = client.get_groups(name="Gulu").first()
         client.update_contact(moved.uuid, groups=[gulu.uuid])
+        # Same region, another reporter group.
+        teachers = "Grade 5 Teachers"
+        if teachers in {group.name for group in regrouped.groups}:
+            teachers = "Head Teachers"
+        client.update_contact(
+            regrouped.uuid,
+            groups=[client.get_groups(name=name).first().uuid for name in ("Kampala", teachers)],
+        )
         client.bulk_block_contacts([blocked.uuid])
         client.delete_contact(deleted.uuid)
         for _ in range(40):
@@ -77,6 +110,8 @@ def test_it_keeps_rollups_equal_to_a_rebuild_through_a_sync_with_updates_and_del
         assert sync(acme, "contacts", "runs") == {"contacts": "succeeded", "runs": "succeeded"}
 
         assert Contact.objects.get(org=acme, uuid=moved.uuid).region.name == "Gulu"
+        regrouped_groups = Contact.objects.get(org=acme, uuid=regrouped.uuid).reporter_groups
+        assert [group.name for group in regrouped_groups.all()] == [teachers]
         assert not Contact.objects.get(org=acme, uuid=blocked.uuid).is_active
         assert not Contact.objects.get(org=acme, uuid=deleted.uuid).is_active
         assert (
@@ -84,7 +119,7 @@ def test_it_keeps_rollups_equal_to_a_rebuild_through_a_sync_with_updates_and_del
             .exclude(value_to_use=None)
             .exists()
         )
-        assert_rollups_match_a_rebuild(acme)
+        assert_rollups_match_a_rebuild(acme, every_table=True)
         assert dangling_rows() == {}
 
 

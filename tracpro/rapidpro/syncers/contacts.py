@@ -287,12 +287,17 @@ class ContactsSyncer(Syncer):
         """Write the staged contacts, keeping the rollups current."""
         counts = Counts()
         tracker = None
-        scope = """
+        through = table(Contact.reporter_groups.through)
+        # Responses of contacts whose region, is_active or reporter groups change
+        # (the rollups split by each of them).
+        scope = f"""
             SELECT r.id FROM sync_contacts s
             JOIN contacts_contact c ON c.id = s.contact_id
             JOIN polls_response r ON r.contact_id = c.id
             WHERE c.region_id IS DISTINCT FROM s.region_id OR c.is_active <> s.is_active
-        """
+               OR ARRAY(SELECT m.reportergroup_id FROM {through} m
+                        WHERE m.contact_id = c.id ORDER BY 1) IS DISTINCT FROM s.reporter_ids
+        """  # noqa: S608 - identifiers from model metadata
         if fetch_all(f"SELECT EXISTS ({scope})")[0][0]:
             tracker = RollupTracker(self.org)
             tracker.add_responses(scope)
