@@ -169,6 +169,8 @@ class Contact(models.Model):
         ]
         indexes = [
             models.Index(fields=["org", "region", "is_active"], name="contacts_org_region_active"),
+            # Lists of contacts come in this order: a page is read, not sorted.
+            models.Index(fields=["org", "name", "id"], name="contacts_org_name"),
             GinIndex(fields=["fields"], name="contacts_fields_gin"),
         ]
 

@@ -369,7 +369,14 @@ class ResponseByPollRunView(PollRunMixin, TemplateView):
             .prefetch_related(Prefetch("contact__reporter_groups", queryset=groups))
             .order_by("-updated_on", "-pk")
         )
-        page = Paginator(responses, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        paginator = Paginator(responses, PAGE_SIZE)
+        # Known from the rollups: no count of the raw responses.
+        paginator.count = sum(
+            row.count
+            for row in response_rows(self.scope.org, self.filters, [self.pollrun.pk])
+            if row.status != ResponseStatus.EMPTY
+        )
+        page = paginator.get_page(self.request.GET.get("page"))
         answers = defaultdict(dict)
         for response_id, question_id, value in Answer.objects.filter(
             response__in=[response.pk for response in page], question__in=questions

@@ -220,7 +220,12 @@ class Response(models.Model):
             models.UniqueConstraint(fields=["org", "run_uuid"], name="polls_response_unique_run")
         ]
         indexes = [
-            models.Index(fields=["pollrun", "is_active"], name="polls_response_pollrun_active"),
+            # Also the order of a poll date's Responses tab (latest first, by id on a
+            # tie): a page is read from the index, not sorted from every response.
+            models.Index(
+                fields=["pollrun", "is_active", "updated_on", "id"],
+                name="polls_response_pollrun_order",
+            ),
             models.Index(fields=["contact", "pollrun"], name="polls_response_contact"),
         ]
 
