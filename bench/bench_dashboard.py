@@ -11,7 +11,11 @@ SQL. Then it measures, as medians:
   divided by the same at the small org; target <= 1.5 (it reads the rollups);
 - the CSV export of every answer of the big org's poll, streamed by the real
   view, divided by Postgres' own `COPY (same query) TO STDOUT`; target <= 2.0,
-  with the process's memory growing by at most 50 MB while streaming.
+  with the process's memory growing by at most 50 MB while streaming;
+- the pages that used to read raw answers (a poll date's summary, responses and
+  participation, participation, contacts, word clouds, a reporter group filter),
+  served by the real views through Django's test client, at the big org divided
+  by the same at the small org; target <= 1.5 each (they read rollups and indexes).
 
 Prints a table and exits non-zero when a target is missed.
 """
@@ -31,6 +35,7 @@ BENCH_DB = "tracpro_bench_dash"
 CHART_RATIO_TARGET = 1.5
 EXPORT_RATIO_TARGET = 2.0
 RSS_TARGET_MB = 50
+PAGE_RATIO_TARGET = 1.5
 REPEATS = 7
 
 # One poll, the same shape in both orgs: 3 questions x 13 weekly dates, 9
@@ -410,6 +415,37 @@ def copy_export(org, poll) -> int:
     return size
 
 
+def pages(org, poll) -> dict[str, str]:
+    """The pages whose cost must not grow with the answers, as their URLs."""
+    from tracpro.groups.models import ReporterGroup
+
+    pollrun = poll.pollruns.order_by("-local_date").first()
+    group = ReporterGroup.objects.for_org(org).first()
+    every_date = "range=all"
+    return {
+        "poll date summary": f"/pollrun/read/{pollrun.pk}/",
+        "poll date responses": f"/response/by_pollrun/{pollrun.pk}/",
+        "poll date participation": f"/pollrun/participation/{pollrun.pk}/?group-by=group",
+        "participation": f"/participation/?poll={poll.pk}&{every_date}",
+        "contacts": "/contact/",
+        "poll word clouds": f"/poll/words/{poll.pk}/?{every_date}",
+        "poll, reporter group filter": f"/poll/read/{poll.pk}/?{every_date}&group={group.pk}",
+    }
+
+
+def page_seconds(org, user, url: str) -> float:
+    from django.test import Client
+
+    client = Client(HTTP_HOST=f"{org.subdomain}.localhost")
+    client.force_login(user)
+
+    def get() -> None:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+    return median_seconds(get, repeats=3)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=1_000_000)
@@ -436,6 +472,11 @@ def main() -> int:
         seed_org("big", args.answers)
         seed_org("small", args.small)
         print(f"seeded in {time.perf_counter() - began:.1f} s")
+    else:  # kept from an earlier run: bring its rollups up to this code's
+        from tracpro.polls import rollups
+
+        for org in Org.objects.all():
+            rollups.rebuild(org)
     orgs = {org.subdomain: org for org in Org.objects.all()}
     users = {s: User.objects.get(email=f"admin@{s}.example.com") for s in orgs}
     polls = {s: Poll.objects.get(org=org) for s, org in orgs.items()}
@@ -454,6 +495,10 @@ def main() -> int:
     copy_seconds = median_seconds(lambda: copy_export(orgs["big"], polls["big"]), repeats=3)
     export_ratio = export_seconds / copy_seconds
     rss_growth = max(growth)
+    page_times = {
+        name: {s: page_seconds(orgs[s], users[s], pages(orgs[s], polls[s])[name]) for s in orgs}
+        for name in pages(orgs["big"], polls["big"])
+    }
 
     print(f"{'measure':48} {'value':>12} {'target':>10}")
     print(f"{'answers (big / small org)':48} {counts['big']:>12,} {counts['small']:>10,}")
@@ -465,6 +510,14 @@ def main() -> int:
     print(f"{'export ratio view / COPY':48} {export_ratio:>12.2f} {'<= 2.0':>10}")
     print(f"{'export size (MB)':48} {size / 1e6:>12.1f}")
     print(f"{'RSS growth while streaming (MB)':48} {rss_growth:>12.1f} {'<= 50':>10}")
+    print()
+    print(f"{'page (median of 3, ms)':32} {'big':>8} {'small':>8} {'ratio':>7} {'target':>8}")
+    for name, times in page_times.items():
+        ratio = times["big"] / times["small"]
+        print(
+            f"{name:32} {times['big'] * 1000:8.1f} {times['small'] * 1000:8.1f} "
+            f"{ratio:7.2f} {'<= 1.5':>8}"
+        )
 
     missed = [
         name
@@ -472,6 +525,10 @@ def main() -> int:
             ("chart data ratio", chart_ratio <= CHART_RATIO_TARGET),
             ("export ratio", export_ratio <= EXPORT_RATIO_TARGET),
             ("export memory", rss_growth <= RSS_TARGET_MB),
+            *(
+                (f"{name} ratio", times["big"] / times["small"] <= PAGE_RATIO_TARGET)
+                for name, times in page_times.items()
+            ),
         )
         if not ok
     ]

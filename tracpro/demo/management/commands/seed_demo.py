@@ -24,6 +24,7 @@ from tracpro.groups.models import Boundary, Region, RemoteGroup, ReporterGroup
 from tracpro.groups.services import select_groups, update_region
 from tracpro.manage.members import set_regions
 from tracpro.orgs.models import Membership, Org, Role
+from tracpro.polls import rollups
 from tracpro.polls.models import Poll
 
 DEMO_PASSWORD = "tracpro-demo"  # noqa: S105 - documented demo credential
@@ -121,7 +122,10 @@ class Command(BaseCommand):
                 org.save(update_fields=["api_url", "api_token"])
         for slug, workspace in workspaces.items():
             org = orgs[slug]
-            if not Region.objects.for_org(org).exists():
+            if Region.objects.for_org(org).exists():
+                # A database from before a new rollup starts it empty: fill it.
+                rollups.rebuild(org)
+            else:
                 self.configure(org, workspace["family"])
             self.sync(org)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
