@@ -98,7 +98,7 @@ def pg_bin() -> Path:
     raise AssertionError("PostgreSQL's server programs are missing; run scripts/setup.sh")
 
 
-def as_postgres(*command: str | Path) -> subprocess.CompletedProcess:
+def as_postgres(*command: str | int | Path) -> subprocess.CompletedProcess:
     """Postgres refuses to run as root: as root, run its programs as the postgres user
     (as scripts/services.sh does)."""
     prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
