@@ -292,160 +292,125 @@ class Answer(models.Model):
         super().save(*args, **kwargs)
 
 
-class AnswerRollup(models.Model):
-    """Pre-aggregated answers of active responses of active contacts, kept up to date
-    in the same transaction as the answers (see tracpro.polls.rollups)."""
+class Rollup(models.Model):
+    """What every rollup row has: a poll date, the contacts' region (NULL when none)
+    and a count (see tracpro.polls.rollups)."""
 
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
     pollrun = models.ForeignKey(PollRun, on_delete=models.CASCADE, related_name="+")
     region = models.ForeignKey(
         "groups.Region", null=True, on_delete=models.CASCADE, related_name="+"
     )
-    local_date = models.DateField()
-    category = models.CharField(max_length=255)
     count = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class AnswerTotals(Rollup):
+    """A rollup of one question's answers, with the count, sum and sum of squares of
+    their numbers (`value_to_use`)."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
     number_count = models.IntegerField(default=0)
     number_sum = models.FloatField(default=0)
     number_sum_sq = models.FloatField(default=0, help_text="For standard deviations.")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["question", "pollrun", "region", "local_date", "category"],
-                nulls_distinct=False,
-                name="polls_answerrollup_unique_key",
-            )
-        ]
+        abstract = True
+
+
+def unique_key(model: str, *fields: str) -> list[models.UniqueConstraint]:
+    return [
+        models.UniqueConstraint(
+            fields=list(fields), nulls_distinct=False, name=f"polls_{model}_unique_key"
+        )
+    ]
+
+
+class AnswerRollup(AnswerTotals):
+    """Pre-aggregated answers of active responses of active contacts, kept up to date
+    in the same transaction as the answers (see tracpro.polls.rollups)."""
+
+    local_date = models.DateField()
+    category = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = unique_key(
+            "answerrollup", "question", "pollrun", "region", "local_date", "category"
+        )
 
     def __str__(self) -> str:
         return f"{self.question_id}/{self.pollrun_id}/{self.region_id}: {self.category}"
 
 
-class ResponseRollup(models.Model):
+class ResponseRollup(Rollup):
     """Counts of active responses of active contacts per poll date, region and status."""
 
-    pollrun = models.ForeignKey(PollRun, on_delete=models.CASCADE, related_name="+")
-    region = models.ForeignKey(
-        "groups.Region", null=True, on_delete=models.CASCADE, related_name="+"
-    )
     status = models.CharField(max_length=16, choices=ResponseStatus.choices)
-    count = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["pollrun", "region", "status"],
-                nulls_distinct=False,
-                name="polls_responserollup_unique_key",
-            )
-        ]
+        constraints = unique_key("responserollup", "pollrun", "region", "status")
 
     def __str__(self) -> str:
         return f"{self.pollrun_id}/{self.region_id}: {self.status}"
 
 
-class AnswerGroupRollup(models.Model):
+class AnswerGroupRollup(AnswerTotals):
     """AnswerRollup split by the contact's reporter groups (group NULL: in none), for
-    charts filtered by a reporter group (see tracpro.polls.rollups)."""
+    charts filtered by a reporter group."""
 
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
-    pollrun = models.ForeignKey(PollRun, on_delete=models.CASCADE, related_name="+")
-    region = models.ForeignKey(
-        "groups.Region", null=True, on_delete=models.CASCADE, related_name="+"
-    )
     group = models.ForeignKey(
         "groups.ReporterGroup", null=True, on_delete=models.CASCADE, related_name="+"
     )
     category = models.CharField(max_length=255)
-    count = models.IntegerField(default=0)
-    number_count = models.IntegerField(default=0)
-    number_sum = models.FloatField(default=0)
-    number_sum_sq = models.FloatField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["question", "pollrun", "region", "group", "category"],
-                nulls_distinct=False,
-                name="polls_answergrouprollup_unique_key",
-            )
-        ]
+        constraints = unique_key(
+            "answergrouprollup", "question", "pollrun", "region", "group", "category"
+        )
 
     def __str__(self) -> str:
         return f"{self.question_id}/{self.pollrun_id}/{self.region_id}/{self.group_id}"
 
 
-class ResponseGroupRollup(models.Model):
+class ResponseGroupRollup(Rollup):
     """ResponseRollup split by the contact's reporter groups (group NULL: in none)."""
 
-    pollrun = models.ForeignKey(PollRun, on_delete=models.CASCADE, related_name="+")
-    region = models.ForeignKey(
-        "groups.Region", null=True, on_delete=models.CASCADE, related_name="+"
-    )
     group = models.ForeignKey(
         "groups.ReporterGroup", null=True, on_delete=models.CASCADE, related_name="+"
     )
     status = models.CharField(max_length=16, choices=ResponseStatus.choices)
-    count = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["pollrun", "region", "group", "status"],
-                nulls_distinct=False,
-                name="polls_responsegrouprollup_unique_key",
-            )
-        ]
+        constraints = unique_key("responsegrouprollup", "pollrun", "region", "group", "status")
 
     def __str__(self) -> str:
         return f"{self.pollrun_id}/{self.region_id}/{self.group_id}: {self.status}"
 
 
-class NumberRollup(models.Model):
+class NumberRollup(Rollup):
     """How many answers have each `value_to_use`, per poll date and region: a poll
     date's histograms without reading its answers."""
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
-    pollrun = models.ForeignKey(PollRun, on_delete=models.CASCADE, related_name="+")
-    region = models.ForeignKey(
-        "groups.Region", null=True, on_delete=models.CASCADE, related_name="+"
-    )
     number = models.FloatField()
-    count = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["question", "pollrun", "region", "number"],
-                nulls_distinct=False,
-                name="polls_numberrollup_unique_key",
-            )
-        ]
+        constraints = unique_key("numberrollup", "question", "pollrun", "region", "number")
 
     def __str__(self) -> str:
         return f"{self.question_id}/{self.pollrun_id}/{self.region_id}: {self.number}"
 
 
-class WordRollup(models.Model):
+class WordRollup(Rollup):
     """How many answers contain each word, per poll date and region: word clouds
     without reading the answers."""
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
-    pollrun = models.ForeignKey(PollRun, on_delete=models.CASCADE, related_name="+")
-    region = models.ForeignKey(
-        "groups.Region", null=True, on_delete=models.CASCADE, related_name="+"
-    )
     word = models.CharField(max_length=100)
-    count = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["question", "pollrun", "region", "word"],
-                nulls_distinct=False,
-                name="polls_wordrollup_unique_key",
-            )
-        ]
+        constraints = unique_key("wordrollup", "question", "pollrun", "region", "word")
 
     def __str__(self) -> str:
         return f"{self.question_id}/{self.pollrun_id}/{self.region_id}: {self.word}"
