@@ -57,6 +57,10 @@ MIRROR_TABLES = (
     "polls_answer",
     "polls_answerrollup",
     "polls_responserollup",
+    "polls_answergrouprollup",
+    "polls_responsegrouprollup",
+    "polls_numberrollup",
+    "polls_wordrollup",
     "contacts_contact",
     "contacts_contact_reporter_groups",
     "groups_remotegroup",
@@ -66,7 +70,9 @@ MIRROR_TABLES = (
 )
 
 os.environ["DATABASE_URL"] = DATABASE_URL
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6380/6")
+os.environ.setdefault(
+    "REDIS_URL", f"redis://127.0.0.1:{os.environ.get('TRACPRO_REDIS_PORT', '6380')}/6"
+)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracpro.settings")
 os.environ.setdefault("LOG_LEVEL", "ERROR")
 
@@ -93,6 +99,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from tracpro.orgs.models import Org, SyncKind, SyncState  # noqa: E402
+from tracpro.polls import rollups  # noqa: E402
 from tracpro.polls.models import Poll, Response  # noqa: E402
 from tracpro.rapidpro import client as rapidpro_client  # noqa: E402
 from tracpro.rapidpro.paging import Fetcher  # noqa: E402
@@ -165,10 +172,8 @@ def median_of(action: Callable[[], float]) -> float:
 def empty_runs(org: Org) -> None:
     """Back to "no run mirrored yet" (the bench database holds this one org only)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE polls_answer, polls_response, polls_answerrollup, polls_responserollup, "
-            "polls_pollrun"
-        )
+        tables = ", ".join(rollup.table for rollup in rollups.ROLLUPS)
+        cursor.execute(f"TRUNCATE polls_answer, polls_response, {tables}, polls_pollrun")
     org.sync_streams.filter(kind=SyncKind.RUNS).delete()
     SyncState.objects.filter(org=org, kind=SyncKind.RUNS).delete()
     with connection.cursor() as cursor:
