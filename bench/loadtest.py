@@ -62,6 +62,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--answers", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument(
+        "--no-exports", dest="exports", action="store_false", help="leave the CSV exports out"
+    )
     parser.add_argument("--quiet-seconds", type=int, default=600, help="many-orgs mode")
     parser.add_argument("--live-seconds", type=int, default=600, help="many-orgs mode")
     return parser.parse_args()
@@ -232,7 +235,9 @@ def log_in(stack, count: int) -> list[dict]:
     return sessions
 
 
-def plan(subdomain: str, stack, sessions: list[dict], max_requests: int) -> dict:
+def plan(
+    subdomain: str, stack, sessions: list[dict], max_requests: int, exports: bool = True
+) -> dict:
     """What the locust users of one phase need: the org's host and the pages' ids."""
     from tracpro.groups.models import Region, ReporterGroup
     from tracpro.orgs.models import Org
@@ -254,6 +259,7 @@ def plan(subdomain: str, stack, sessions: list[dict], max_requests: int) -> dict
         },
         "groups": list(ReporterGroup.objects.for_org(org).values_list("pk", flat=True)),
         "max_requests": max_requests,
+        "exports": exports,
     }
 
 
@@ -412,8 +418,12 @@ def main() -> int:
         stack.start_web()
         stack.start_celery()
         sessions = log_in(stack, args.users)
-        big = run_phase("big", stack, plan("big", stack, sessions, args.max_requests), args)
-        small = run_phase("small", stack, plan("small", stack, sessions, args.max_requests), args)
+        big, small = (
+            run_phase(
+                name, stack, plan(name, stack, sessions, args.max_requests, args.exports), args
+            )
+            for name in ("big", "small")
+        )
     finally:
         stack.stop()
     missed = report(big, small, args)
