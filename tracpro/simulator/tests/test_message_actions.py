@@ -143,7 +143,7 @@ def test_starts_and_broadcasts_keep_naming_a_deleted_group(fresh_sim):
 
 
 def test_a_start_naming_a_deleted_group_reaches_nobody_through_it(fresh_sim):
-    client, raw = fresh_sim.client(), Raw(fresh_sim)
+    client = fresh_sim.client()
     flow = next(f for f in client.get_flows().all() if f.name == "Attendance")
     doomed = client.create_group("Doomed")
     contact = client.get_contacts(group="Gulu").first()
