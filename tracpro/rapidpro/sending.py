@@ -22,7 +22,7 @@ A Redis lock keeps two workers off the same message. The message ends *sent*,
 
 import logging
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temba_client.exceptions import (
     TembaBadRequestError,
@@ -55,7 +55,8 @@ LOCK_TTL = 10 * 60  # longer than one pass over a message's batches can take
 BUSY_DELAY = 15  # seconds before trying a message another worker is sending
 # The flow start `params` key that carries a batch's idempotency key.
 KEY_PARAM = "tracpro_batch"
-# How far before a lost attempt RapidPro's records are searched (clock differences).
+# How far before a lost attempt RapidPro's records are searched: the two servers'
+# clocks may differ by this much (docs/operations.md).
 LOOKUP_MARGIN = timedelta(minutes=10)
 
 Status = Message.Status
@@ -244,8 +245,9 @@ def _look_up(client: TembaClient, message: Message, batch: MessageBatch) -> str 
         raise Temporary(describe(error)) from error
 
 
-def _find_start(client: TembaClient, batch: MessageBatch, since) -> str | None:
-    # Flow starts come newest-modified first, and ours was modified after `since`.
+def _find_start(client: TembaClient, batch: MessageBatch, since: datetime) -> str | None:
+    # Flow starts come newest-modified first (the client cannot filter them by
+    # date), and ours was modified after `since`.
     for page in client.get_flow_starts().iterfetches():
         for start in page:
             if (start.params or {}).get(KEY_PARAM) == str(batch.key):
