@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "tracpro.charts",
     "tracpro.dashboards",
     "tracpro.manage",
+    "tracpro.messaging",
     "tracpro.home",
     "tracpro.health",
 ]

@@ -29,6 +29,7 @@ from tracpro.dashboards.participation import contact_statuses, status_rows
 from tracpro.exports.files import csv_filename, csv_response
 from tracpro.groups.models import ReporterGroup
 from tracpro.groups.views import ScopedMixin
+from tracpro.msgs.models import Message
 from tracpro.polls.models import Answer, Poll, PollRun, QuestionType, Response, ResponseStatus
 
 PAGE_SIZE = 50
@@ -266,6 +267,8 @@ class PollRunMixin(FilteredMixin):
         return {
             **self.filter_context(),
             "pollrun": pollrun,
+            # How a start from TracPro is going (pending, started or failed).
+            "start_message": pollrun.messages.filter(kind=Message.Kind.START).first(),
             "poll": pollrun.poll,
             "title": pollrun.poll.display_name,
             "tab": self.tab,
