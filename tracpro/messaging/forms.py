@@ -19,6 +19,7 @@ from tracpro.polls.models import PollRun
 from tracpro.rapidpro import actions
 
 WHOLE_ORG = "all"
+TEXT_ERRORS = {"required": _("Write the message first.")}
 
 
 class KeyedForm(forms.Form):
@@ -75,6 +76,7 @@ class SendForm(KeyedForm):
         label=_("Message"),
         widget=forms.Textarea(attrs={"rows": 4, "data-max-length": MAX_TEXT_LENGTH}),
         max_length=MAX_TEXT_LENGTH,
+        error_messages=TEXT_ERRORS,
         help_text=_("At most %(max)d characters.") % {"max": MAX_TEXT_LENGTH},
     )
 
@@ -90,12 +92,6 @@ class SendForm(KeyedForm):
         ]
         self.fields["audience"].initial = actions.Audience.NON_RESPONDENTS
 
-    def clean_text(self) -> str:
-        text = self.cleaned_data["text"].strip()
-        if not text:
-            raise forms.ValidationError(_("Write the message first."))
-        return text
-
     def clean_audience(self) -> str:
         audience = self.cleaned_data["audience"]
         if not self.counts.get(audience):
@@ -108,10 +104,5 @@ class ReplyForm(KeyedForm):
         label=_("Reply"),
         widget=forms.Textarea(attrs={"rows": 3, "data-max-length": MAX_TEXT_LENGTH}),
         max_length=MAX_TEXT_LENGTH,
+        error_messages=TEXT_ERRORS,
     )
-
-    def clean_text(self) -> str:
-        text = self.cleaned_data["text"].strip()
-        if not text:
-            raise forms.ValidationError(_("Write the message first."))
-        return text
