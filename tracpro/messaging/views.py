@@ -310,7 +310,8 @@ class MessageStatusView(MessageMixin, TemplateView):
     template_name = "messaging/_message_status.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(message=self.message, **kwargs)
+        show_uuid = self.request.GET.get("uuid") == "1"
+        return super().get_context_data(message=self.message, show_uuid=show_uuid, **kwargs)
 
 
 class RetryView(MessageMixin, TemplateView):
