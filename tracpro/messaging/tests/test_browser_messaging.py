@@ -88,7 +88,7 @@ def test_start_shows_pending_then_started(
     assert_fits(page, width)
     page.get_by_role("button", name="Start the poll").click()
 
-    status = page.locator("#start-status")
+    status = page.locator("#start-status .message-status")
     expect(status).to_contain_text("Pending")
     message = Message.objects.get(kind=Message.Kind.START)
     assert sending.send(message.pk) is None  # what the action worker does

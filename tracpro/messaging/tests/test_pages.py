@@ -66,7 +66,7 @@ def test_the_start_page_counts_whom_the_start_reaches_and_starts_it(
     assert (pollrun.region, pollrun.kind) == (world["kampala"], PollRun.Kind.START)
     assert len(queued) == 1
     shown = client.get(response["Location"]).content.decode()
-    assert "Started from TracPro by" in shown and "Pending" in shown
+    assert "Poll started from TracPro by" in shown and "Pending" in shown
 
 
 def test_a_supervisor_cannot_start_for_another_region_or_the_whole_org(
