@@ -83,10 +83,8 @@ def start_poll(
     """Start `poll` for a region (None: the whole org, admins only). The poll date
     exists at once, pending, and fills with answers once RapidPro has started it."""
     org = scope.org
-    if (existing := _already_recorded(org, request_key)) is not None:
+    if (existing := _checked(org, request_key, poll)) is not None:
         return existing
-    _check_connected(org)
-    _check_selected(poll)
     if region is None and not scope.is_admin:
         raise ActionRefused(_("Only administrators can start a poll for the whole organization."))
     if region is not None and not scope.allows(region.pk):
@@ -127,28 +125,25 @@ def send_to_poll_date(
 ) -> Message:
     """Message a poll date's respondents, non-respondents, incomplete or everyone."""
     org = scope.org
-    if (existing := _already_recorded(org, request_key)) is not None:
+    if (existing := _checked(org, request_key, pollrun.poll)) is not None:
         return existing
-    _check_connected(org)
-    _check_selected(pollrun.poll)
     if audience not in POLL_DATE_AUDIENCES:
         raise ActionRefused(_("Choose whom to send the message to."))
     text = clean_text(text)
     contacts = list(poll_date_audience(scope, pollrun, audience).values_list("pk", "uuid"))
     if not contacts:
         raise ActionRefused(_("Nobody in view is in this audience: nothing to send."))
-    with transaction.atomic():
-        return _record(
-            org,
-            user,
-            contacts,
-            request_key,
-            kind=Message.Kind.BROADCAST,
-            audience=audience,
-            text=text,
-            pollrun=pollrun,
-            **_region_choice(scope),
-        )
+    return _record(
+        org,
+        user,
+        contacts,
+        request_key,
+        kind=Message.Kind.BROADCAST,
+        audience=audience,
+        text=text,
+        pollrun=pollrun,
+        **_region_choice(scope),
+    )
 
 
 def restart_poll_date(
@@ -157,25 +152,22 @@ def restart_poll_date(
     """Start the poll again for the contacts of a poll date who did not complete it;
     their new runs land on the same date."""
     org = scope.org
-    if (existing := _already_recorded(org, request_key)) is not None:
+    if (existing := _checked(org, request_key, pollrun.poll)) is not None:
         return existing
-    _check_connected(org)
-    _check_selected(pollrun.poll)
     audience = Audience.NOT_COMPLETE
     contacts = list(poll_date_audience(scope, pollrun, audience).values_list("pk", "uuid"))
     if not contacts:
         raise ActionRefused(_("Everyone in view completed this poll: nobody to restart."))
-    with transaction.atomic():
-        return _record(
-            org,
-            user,
-            contacts,
-            request_key,
-            kind=Message.Kind.RESTART,
-            audience=audience,
-            pollrun=pollrun,
-            **_region_choice(scope),
-        )
+    return _record(
+        org,
+        user,
+        contacts,
+        request_key,
+        kind=Message.Kind.RESTART,
+        audience=audience,
+        pollrun=pollrun,
+        **_region_choice(scope),
+    )
 
 
 def reply(
@@ -188,9 +180,8 @@ def reply(
     """Reply to a contact from their conversation; their messages so far count as
     answered."""
     org = scope.org
-    if (existing := _already_recorded(org, request_key)) is not None:
+    if (existing := _checked(org, request_key)) is not None:
         return existing
-    _check_connected(org)
     text = clean_text(text)
     if not contact.uuid or not contact.is_active:
         raise ActionRefused(_("RapidPro does not know this contact yet: it cannot be messaged."))
@@ -257,25 +248,24 @@ def clean_text(text: str) -> str:
     return text
 
 
-def _check_connected(org: Org) -> None:
+def _checked(org: Org, request_key: uuid.UUID | None, poll: Poll | None = None) -> Message | None:
+    """The message this very form already recorded (a second submission), else None
+    once the checks every action needs have passed: the org can reach RapidPro,
+    the poll is still selected."""
+    if request_key is not None:
+        existing = Message.objects.for_org(org).filter(request_key=request_key).first()
+        if existing is not None:
+            return existing
     if not (org.api_url and org.api_token):
         raise ActionRefused(_("This organization is not connected to RapidPro yet."))
-
-
-def _check_selected(poll: Poll) -> None:
-    if not poll.is_active:
+    if poll is not None and not poll.is_active:
         raise ActionRefused(_("%(poll)s is no longer selected as a poll.") % {"poll": poll})
+    return None
 
 
 def _region_choice(scope: RegionScope) -> dict:
     """The region switcher's choice, recorded with what is sent from a page."""
     return {"region": scope.current, "include_subregions": scope.include_subregions}
-
-
-def _already_recorded(org: Org, request_key: uuid.UUID | None) -> Message | None:
-    if request_key is None:
-        return None
-    return Message.objects.for_org(org).filter(request_key=request_key).first()
 
 
 def _record(
@@ -285,32 +275,34 @@ def _record(
     request_key: uuid.UUID | None,
     **fields,
 ) -> Message:
-    """The message, its recipients and its batches; its task queued on commit."""
+    """The message, its recipients and its batches, in one transaction; its task
+    queued on commit."""
     contacts = list(contacts)
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                org=org,
-                created_by=user,
-                recipient_count=len(contacts),
-                request_key=request_key,
-                **fields,
-            )
-    except IntegrityError:  # the same form, submitted twice at the same moment
-        return Message.objects.get(org=org, request_key=request_key)
-    Message.recipients.through.objects.bulk_create(
-        [Message.recipients.through(message=message, contact_id=pk) for pk, _uuid in contacts],
-        batch_size=2000,
-    )
-    MessageBatch.objects.bulk_create(
-        MessageBatch(
-            message=message,
-            number=number,
-            contact_uuids=[ref for _pk, ref in contacts[start : start + BATCH_SIZE]],
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(
+                    org=org,
+                    created_by=user,
+                    recipient_count=len(contacts),
+                    request_key=request_key,
+                    **fields,
+                )
+        except IntegrityError:  # the same form, submitted twice at the same moment
+            return Message.objects.get(org=org, request_key=request_key)
+        Message.recipients.through.objects.bulk_create(
+            [Message.recipients.through(message=message, contact_id=pk) for pk, _uuid in contacts],
+            batch_size=2000,
         )
-        for number, start in enumerate(range(0, len(contacts), BATCH_SIZE), start=1)
-    )
-    queue(message)
+        MessageBatch.objects.bulk_create(
+            MessageBatch(
+                message=message,
+                number=number,
+                contact_uuids=[ref for _pk, ref in contacts[start : start + BATCH_SIZE]],
+            )
+            for number, start in enumerate(range(0, len(contacts), BATCH_SIZE), start=1)
+        )
+        queue(message)
     return message
 
 
