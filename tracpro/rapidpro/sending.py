@@ -24,6 +24,7 @@ import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from redis.lock import Lock
 from temba_client.exceptions import (
     TembaBadRequestError,
     TembaException,
@@ -96,12 +97,12 @@ def send(message_id: int) -> float | None:
         if message is None or message.is_finished:
             return None
         with translation.override(message.org.language):
-            return _send(message)
+            return _send(message, lock)
     finally:
         release(lock)
 
 
-def _send(message: Message) -> float | None:
+def _send(message: Message, lock: Lock) -> float | None:
     refusal = _refusal(message)
     if refusal:
         message.batches.exclude(status=BatchStatus.SENT).update(
@@ -113,6 +114,7 @@ def _send(message: Message) -> float | None:
     if message.status == Status.WAITING:
         _set_status(message, Status.PENDING)
     for batch in message.batches.filter(status=BatchStatus.PENDING).order_by("number"):
+        lock.reacquire()  # a long message keeps its lock for as long as it sends
         try:
             _send_batch(client, message, batch, scope)
         except Wait as wait:
