@@ -264,11 +264,14 @@ class PollRunMixin(FilteredMixin):
 
     def pollrun_context(self) -> dict:
         pollrun = self.pollrun
+        start = pollrun.messages.filter(kind=Message.Kind.START).first()
         return {
             **self.filter_context(),
             "pollrun": pollrun,
             # How a start from TracPro is going (pending, started or failed).
-            "start_message": pollrun.messages.filter(kind=Message.Kind.START).first(),
+            "start_message": start,
+            "may_retry_start": start is not None
+            and (self.scope.is_admin or start.created_by_id == self.request.user.pk),
             "poll": pollrun.poll,
             "title": pollrun.poll.display_name,
             "tab": self.tab,

@@ -12,7 +12,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -298,6 +298,7 @@ class MessageDetailView(MessageMixin, DetailView):
         recipients = Contact.objects.visible_to(self.scope).filter(received_messages=message)
         return super().get_context_data(
             title=_("Message of %(date)s") % {"date": timezone.localtime(message.created_on)},
+            may_retry=may_retry(self.scope, self.request.user, message),
             recipients=recipients.select_related("region").order_by("name")[:RECIPIENTS_SHOWN],
             batches=message.batches.all(),
             **kwargs,
@@ -314,6 +315,11 @@ class MessageStatusView(MessageMixin, TemplateView):
         return super().get_context_data(message=self.message, show_uuid=show_uuid, **kwargs)
 
 
+def may_retry(scope: RegionScope, user: User, message: Message) -> bool:
+    """Its sender, or an admin: a retry sends to the sender's audience again."""
+    return scope.is_admin or message.created_by_id == user.pk
+
+
 class RetryView(MessageMixin, TemplateView):
     """Try again what failed (the poll date of a start, else the message, shows how)."""
 
@@ -321,6 +327,8 @@ class RetryView(MessageMixin, TemplateView):
 
     def post(self, request, *args, **kwargs) -> HttpResponse:
         message = self.message
+        if not may_retry(self.scope, request.user, message):
+            raise Http404
         actions.retry(message)
         messages.info(request, _("TracPro is trying again."))
         if message.kind == Message.Kind.START and message.pollrun_id:

@@ -273,3 +273,19 @@ def test_the_contact_page_lists_messages_sent_to_it_and_its_inbox(client_for, ac
     make_inbox_message(acme, contact, text="I will answer tomorrow")
     page = client_for(ann, acme).get(f"/contact/read/{contact.pk}/").content.decode()
     assert "Reminder for you" in page and "I will answer tomorrow" in page
+
+
+def test_only_the_sender_or_an_admin_tries_a_failed_message_again(
+    client_for, acme, ann, sam, world, django_capture_on_commit_callbacks
+):
+    failed = make_message(
+        acme, [world["kampala_silent"]], created_by=ann, status=Message.Status.FAILED
+    )
+    assert client_for(sam, acme).post(f"/message/retry/{failed.pk}/").status_code == 404
+    failed.refresh_from_db()
+    assert failed.status == "failed"
+    with django_capture_on_commit_callbacks() as queued:
+        response = client_for(ann, acme).post(f"/message/retry/{failed.pk}/")
+    assert response["Location"] == f"/message/read/{failed.pk}/"
+    failed.refresh_from_db()
+    assert failed.status == "pending" and len(queued) == 1
