@@ -14,7 +14,11 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-BASE = sys.argv[1] if len(sys.argv) > 1 else f"http://edu.localhost:{os.environ.get('WEB_PORT', '8000')}"
+BASE = (
+    sys.argv[1]
+    if len(sys.argv) > 1
+    else f"http://edu.localhost:{os.environ.get('WEB_PORT', '8000')}"
+)
 OUT = Path(__file__).resolve().parent.parent / "docs" / "images"
 USER, PASSWORD = "kampala@edu.example.com", "tracpro-demo"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
