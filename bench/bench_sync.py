@@ -166,7 +166,7 @@ def empty_runs(org: Org) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE polls_answer, polls_response, polls_answerrollup, polls_responserollup, "
-            "polls_pollrun"
+            "polls_pollrun, msgs_messagebatch, msgs_message_recipients, msgs_message"
         )
     org.sync_streams.filter(kind=SyncKind.RUNS).delete()
     SyncState.objects.filter(org=org, kind=SyncKind.RUNS).delete()

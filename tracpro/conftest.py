@@ -47,6 +47,18 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@receiver(setting_changed)
+def forget_host_ports(setting: str, **kwargs) -> None:
+    """django-hosts keeps each host's port and scheme from the first URL it builds;
+    a test that changes HOST_PORT (a live server's port) must get URLs with it, not
+    with whatever port an earlier test had (WEB_PORT, when it is set)."""
+    if setting in ("HOST_PORT", "HOST_SCHEME"):
+        for host in get_host_patterns():  # tracpro.hosts sets neither on a host
+            host._port = host._scheme = None
+            host.__dict__.pop("port", None)
+            host.__dict__.pop("scheme", None)
+
+
 def org_host(org: Org | None) -> str:
     return f"{org.subdomain}.{settings.PARENT_HOST}" if org else settings.PARENT_HOST
 

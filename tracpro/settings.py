@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "tracpro.charts",
     "tracpro.dashboards",
     "tracpro.manage",
+    "tracpro.messaging",
     "tracpro.home",
     "tracpro.health",
 ]
@@ -199,6 +200,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Starts, messages, replies and contact pushes have a queue (and workers) of their
+# own, so a supervisor's reminder never waits behind a long sync; the syncs and the
+# rest use the default queue "celery" (docs/operations.md, "Processes").
+ACTIONS_QUEUE = "actions"
+CELERY_TASK_ROUTES = {
+    f"tracpro.rapidpro.tasks.{name}": {"queue": ACTIONS_QUEUE}
+    for name in ("send_message", "archive_inbox_message", "push_contact")
+}
 # One beat runs these; per-org work fans out from `tracpro.orgs.tasks.fan_out`.
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
@@ -209,6 +218,11 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stale-contact-pushes": {
         "task": "tracpro.rapidpro.tasks.requeue_stale_pushes",
         "schedule": 15 * 60,
+    },
+    # Starts and messages whose task was lost.
+    "requeue-stale-messages": {
+        "task": "tracpro.rapidpro.tasks.requeue_stale_messages",
+        "schedule": 5 * 60,
     },
     # The RapidPro mirror (docs/sync.md): seconds between syncs of each kind.
     **{
@@ -372,6 +386,11 @@ RAPIDPRO_BACKOFF_BASE = env_float("RAPIDPRO_BACKOFF_BASE", 1)  # first retry; do
 RAPIDPRO_BACKOFF_CAP = env_float("RAPIDPRO_BACKOFF_CAP", 60)
 RAPIDPRO_MAX_WAIT = env_float("RAPIDPRO_MAX_WAIT", 120)  # a longer Retry-After ends the run
 RAPIDPRO_INBOX_DAYS = env_int("RAPIDPRO_INBOX_DAYS", 30)  # inbox history fetched at first
+# Each inbox pass reads again this far before its watermark (messages handled late).
+RAPIDPRO_INBOX_OVERLAP = env_int("RAPIDPRO_INBOX_OVERLAP", 60 * 60)
+# How often, and how far back, archived / restored / relabelled messages are picked up.
+RAPIDPRO_INBOX_REFRESH_EVERY = env_int("RAPIDPRO_INBOX_REFRESH_EVERY", 60 * 60)
+RAPIDPRO_INBOX_REFRESH_DAYS = env_int("RAPIDPRO_INBOX_REFRESH_DAYS", 7)
 
 # TracPro -------------------------------------------------------------------------
 

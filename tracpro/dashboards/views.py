@@ -29,6 +29,7 @@ from tracpro.dashboards.participation import contact_statuses, status_rows
 from tracpro.exports.files import csv_filename, csv_response
 from tracpro.groups.models import ReporterGroup
 from tracpro.groups.views import ScopedMixin
+from tracpro.msgs.models import Message
 from tracpro.polls.models import Answer, Poll, PollRun, QuestionType, Response, ResponseStatus
 
 PAGE_SIZE = 50
@@ -263,9 +264,14 @@ class PollRunMixin(FilteredMixin):
 
     def pollrun_context(self) -> dict:
         pollrun = self.pollrun
+        start = pollrun.messages.filter(kind=Message.Kind.START).first()
         return {
             **self.filter_context(),
             "pollrun": pollrun,
+            # How a start from TracPro is going (pending, started or failed).
+            "start_message": start,
+            "may_retry_start": start is not None
+            and (self.scope.is_admin or start.created_by_id == self.request.user.pk),
             "poll": pollrun.poll,
             "title": pollrun.poll.display_name,
             "tab": self.tab,

@@ -15,7 +15,9 @@ from temba_client.exceptions import (
     TembaRateExceededError,
     TembaTokenError,
 )
+from temba_client.serialization import IntegerField
 from temba_client.v2 import TembaClient
+from temba_client.v2.types import Message
 
 from django.conf import settings
 
@@ -29,6 +31,18 @@ USER_AGENT = f"TracPro/{tracpro.__version__}"
 
 class TembaTimeoutError(TembaConnectionError):
     message = "RapidPro did not answer in time"
+
+
+class RemoteMessage(Message):
+    """A message with RapidPro's integer id, which the server sends but the client's
+    type leaves out: message_actions (archive, label) names messages by it."""
+
+    id = IntegerField()
+
+    @classmethod
+    def _get_fields(cls) -> dict:
+        # Upstream reads the fields of the class itself only; add the parent's.
+        return {**Message._get_fields(), **super()._get_fields()}
 
 
 class TracProTembaClient(TembaClient):
@@ -58,6 +72,11 @@ class TracProTembaClient(TembaClient):
         except requests.RequestException as error:  # refused, reset, or cut off mid-body
             raise TembaConnectionError() from error
         return read_response(response)
+
+    def get_messages(self, uuid=None, folder=None, before=None, after=None):
+        """Upstream's query, reading each message's id too (`RemoteMessage`)."""
+        params = self._build_params(uuid=uuid, folder=folder, before=before, after=after)
+        return self._get_query("messages", params, RemoteMessage)
 
 
 def read_response(response: requests.Response) -> dict | None:

@@ -308,7 +308,7 @@ def _groups(contact: Contact, remote: RemoteContact | None) -> set[str]:
 
 def readable_error(error: TembaBadRequestError, contact: Contact) -> str:
     """RapidPro's 400 errors, said for the person who edited the contact."""
-    messages = _flatten(error.errors)
+    messages = flatten_errors(error.errors)
     text = " ".join(messages)
     if "in use" in text and "URN" in text:
         return _("RapidPro already has another contact with %(urn)s.") % {"urn": contact.urn}
@@ -324,12 +324,12 @@ def readable_error(error: TembaBadRequestError, contact: Contact) -> str:
     return _("RapidPro refused the change: %(details)s") % {"details": text}
 
 
-def _flatten(errors: object) -> list[str]:
+def flatten_errors(errors: object) -> list[str]:
     """RapidPro nests errors: {"urns": {"0": ["Invalid URN: x"]}, "fields": ["..."]}."""
     if isinstance(errors, str):
         return [errors]
     if isinstance(errors, dict):
-        return [message for value in errors.values() for message in _flatten(value)]
+        return [message for value in errors.values() for message in flatten_errors(value)]
     if isinstance(errors, list | tuple):
-        return [message for value in errors for message in _flatten(value)]
+        return [message for value in errors for message in flatten_errors(value)]
     return [str(errors)]

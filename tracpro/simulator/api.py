@@ -132,11 +132,6 @@ def contact_ref(contact: Contact) -> dict:
     return contact.ref
 
 
-def group_ref(store: OrgStore, idx: int) -> dict:
-    group = store.groups[idx]
-    return {"uuid": group.uuid, "name": group.name}
-
-
 def contact_json(store: OrgStore, contact: Contact) -> dict:
     if contact.deleted:
         return {
@@ -311,7 +306,7 @@ def start_json(store: OrgStore, start) -> dict:
         "flow": store.flows[start.flow].ref,
         "status": start.status,
         "progress": {"total": start.total, "started": start.started},
-        "groups": [group_ref(store, g) for g in start.groups],
+        "groups": store.group_refs(start),
         "contacts": [
             {"uuid": c.uuid, "name": c.name}
             for c in (store.contact(i) for i in start.contacts)
@@ -341,7 +336,7 @@ def broadcast_json(store: OrgStore, bcast) -> dict:
             for c in (store.contact(i) for i in bcast.contacts)
             if c is not None
         ],
-        "groups": [group_ref(store, g) for g in bcast.groups],
+        "groups": store.group_refs(bcast),
         "text": dict(bcast.text),
         "attachments": {lang: [] for lang in bcast.text},
         "quick_replies": {lang: [] for lang in bcast.text},

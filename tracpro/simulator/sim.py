@@ -30,6 +30,7 @@ WRITES = {
     ("flow_starts", "POST"): writes.post_flow_starts,
     ("broadcasts", "POST"): writes.post_broadcasts,
     ("messages", "POST"): writes.post_messages,
+    ("message_actions", "POST"): writes.post_message_actions,
     ("groups", "POST"): writes.post_groups,
     ("groups", "DELETE"): writes.delete_groups,
     ("labels", "POST"): writes.post_labels,

@@ -175,6 +175,8 @@ class FlowStart:
     total: int = 0
     started: int = 0
     queue: list[int] = field(default_factory=list)  # contacts still to start (live)
+    # The groups as named when one of them was deleted (see OrgStore.remove_group).
+    group_refs: list[dict] | None = None
 
 
 @dataclass
@@ -189,6 +191,7 @@ class Broadcast:
     status: str = "completed"
     base_language: str = "eng"
     total: int = 0
+    group_refs: list[dict] | None = None  # as on FlowStart
 
 
 class Message:
@@ -522,12 +525,27 @@ class OrgStore:
             contact = self.contact(ident)
             self.set_groups(contact, contact.groups - {group.idx})
             self.touch_contact(contact, now)
+        for record in (*self.starts, *self.broadcasts):
+            # A start or broadcast keeps naming a deleted group (as the server's do),
+            # but reaches nobody through it.
+            if group.idx in record.groups and record.group_refs is None:
+                record.group_refs = [self.group_ref(i) for i in record.groups]
         moved = _remove_numbered(self.groups, group)
         for contact in self.contacts:
             if contact.groups:
                 contact.groups = {moved.get(i, i) for i in contact.groups}
         for record in (*self.starts, *self.broadcasts):
-            record.groups = [moved.get(i, i) for i in record.groups]
+            record.groups = [moved.get(i, i) for i in record.groups if i != group.idx]
+
+    def group_ref(self, idx: int) -> dict:
+        group = self.groups[idx]
+        return {"uuid": group.uuid, "name": group.name}
+
+    def group_refs(self, record: "FlowStart | Broadcast") -> list[dict]:
+        """The groups a flow start or broadcast names, deleted ones included."""
+        if record.group_refs is not None:
+            return list(record.group_refs)
+        return [self.group_ref(i) for i in record.groups]
 
     def remove_label(self, label: Label) -> None:
         """Delete a label: it comes off its messages, and the labels after it move up one place."""

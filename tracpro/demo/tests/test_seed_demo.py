@@ -69,7 +69,17 @@ def test_it_configures_the_demo_orgs_from_the_simulator(db, settings, celery_eag
         assert Poll.objects.for_org(edu).filter(is_active=True).count() == 4
         assert Response.objects.for_org(edu).count() > 500
 
+        from tracpro.msgs.models import Message
+
+        sent = {m.kind: m for m in Message.objects.for_org(edu)}
+        assert set(sent) == {"message", "reply"}
+        assert all(message.status == "sent" for message in sent.values())
+        assert sent["message"].audience == "non_respondents"
+        assert sent["reply"].created_by.email == "kampala@edu.example.com"
+        assert sent["reply"].contact.inbox_messages.filter(replied_on__isnull=False).exists()
+
         # An admin's later choices survive another run.
         Region.objects.filter(org=edu, name="Wakiso").update(parent=None)
         call_command("seed_demo")
         assert Region.objects.get(org=edu, name="Wakiso").parent is None
+        assert Message.objects.for_org(edu).count() == 2, "sent once, not at every run"

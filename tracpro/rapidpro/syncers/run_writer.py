@@ -128,7 +128,8 @@ class RunWriter:
             INSERT INTO polls_pollrun AS pr ({", ".join(provided)}{columns})
             SELECT poll_id, %(start)s, start_uuid, min(created_on),
                    (min(created_on) AT TIME ZONE %(tz)s)::date{values}
-            FROM sync_raw_runs WHERE start_uuid IS NOT NULL GROUP BY poll_id, start_uuid
+            FROM sync_raw_runs s WHERE start_uuid IS NOT NULL AND NOT EXISTS ({TRACPRO_START})
+            GROUP BY poll_id, start_uuid
             ON CONFLICT (poll_id, start_uuid) WHERE start_uuid IS NOT NULL DO UPDATE
                 SET conducted_on = EXCLUDED.conducted_on, local_date = EXCLUDED.local_date
                 WHERE EXCLUDED.conducted_on < pr.conducted_on
@@ -293,7 +294,16 @@ class RunWriter:
 # Contacts and responses are looked up with a subquery per run: as a join, the
 # planner hashes the org's whole table while it is small enough, which makes each
 # batch slower than the last through a backfill (and the whole of it quadratic).
-SYNC_RUNS = """
+# The poll date a staged run `s` belongs to when TracPro made its flow start (a
+# start, or a restart of the date): batches of TracPro's messages record the uuid.
+TRACPRO_START = """
+    SELECT m.pollrun_id FROM msgs_messagebatch b
+    JOIN msgs_message m ON m.id = b.message_id
+    JOIN polls_pollrun pr ON pr.id = m.pollrun_id
+    WHERE b.remote_uuid = s.start_uuid AND m.org_id = %(org)s AND pr.poll_id = s.poll_id
+    LIMIT 1
+"""
+SYNC_RUNS = f"""
     CREATE TEMP TABLE sync_runs ON COMMIT DROP AS
     SELECT j.*,
            coalesce(j.stored_id, nextval(pg_get_serial_sequence('polls_response', 'id')))
@@ -310,7 +320,7 @@ SYNC_RUNS = """
                    ORDER BY s.created_on DESC, s.run_uuid DESC
                ) = 1 AS latest
         FROM (
-            SELECT s.*, coalesce(ps.id, pd.id) AS pollrun_id,
+            SELECT s.*, coalesce(({TRACPRO_START}), ps.id, pd.id) AS pollrun_id,
                    (SELECT c.id FROM contacts_contact c
                     WHERE c.org_id = %(org)s AND c.uuid = s.contact_uuid) AS contact_id,
                    (SELECT r.id FROM polls_response r
@@ -322,7 +332,7 @@ SYNC_RUNS = """
                    AND pd.local_date = (s.created_on AT TIME ZONE %(tz)s)::date
         ) s
     ) j
-"""
+"""  # noqa: S608 - a constant SQL fragment
 DEACTIVATE_OLDER = """
     UPDATE polls_response r SET is_active = false
     FROM sync_runs s

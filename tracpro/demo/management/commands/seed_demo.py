@@ -1,6 +1,7 @@
 """Create (or bring back) the demo world: a superuser and the orgs `edu` and `health`,
 pointed at the bundled RapidPro simulator and configured as an admin would: polls,
-regions in a hierarchy linked to boundaries, reporter groups, the Kampala supervisor.
+regions in a hierarchy linked to boundaries, reporter groups, the Kampala supervisor;
+in `edu`, a reminder sent to a poll date's non-respondents and a reply in the inbox.
 
 The first run configures the orgs; later runs leave an admin's changes alone and
 only bring the mirror up to date. Development only: the passwords are public.
@@ -19,10 +20,13 @@ from django.db import transaction
 
 from tracpro.accounts.models import User
 from tracpro.groups.models import Boundary, Region, RemoteGroup, ReporterGroup
+from tracpro.groups.scope import scope_of
 from tracpro.groups.services import select_groups, update_region
 from tracpro.manage.members import set_regions
+from tracpro.msgs.models import InboxMessage, Message
 from tracpro.orgs.models import Membership, Org, Role
-from tracpro.polls.models import Poll
+from tracpro.polls.models import Poll, PollRun
+from tracpro.rapidpro import actions, sending
 
 DEMO_PASSWORD = "tracpro-demo"  # noqa: S105 - documented demo credential
 
@@ -119,6 +123,8 @@ class Command(BaseCommand):
             if not Region.objects.for_org(org).exists():
                 self.configure(org)
             self.sync(org)
+        if "edu" in tokens and not Message.objects.for_org(orgs["edu"]).exists():
+            self.send_messages(orgs["edu"])
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
 
     def configure(self, org: Org) -> None:
@@ -143,6 +149,45 @@ class Command(BaseCommand):
                 if subdomain == org.subdomain and role == Role.SUPERVISOR:
                     membership = Membership.objects.get(user__email=email, org=org)
                     set_regions(membership, Region.objects.for_org(org).filter(name__in=regions))
+
+    def send_messages(self, org: Org) -> None:
+        """What a demo org's first users would have done: the admin reminds the
+        non-respondents of the latest Attendance date, the Kampala supervisor
+        replies to a contact. Sent in the foreground, so they show as sent."""
+        admin = User.objects.get(email="admin@edu.example.com")
+        supervisor = User.objects.get(email="kampala@edu.example.com")
+        admin_scope, kampala = scope_of(org, admin), scope_of(org, supervisor)
+        pollrun = (
+            PollRun.objects.visible_to(admin_scope)
+            .filter(poll__rapidpro_name="Attendance", responses__status="empty")
+            .order_by("-conducted_on")
+            .first()
+        )
+        question = (
+            InboxMessage.objects.visible_to(kampala)
+            .filter(contact__is_active=True, contact__uuid__isnull=False)
+            .order_by("-created_on")
+            .first()
+        )
+        try:
+            if pollrun is not None:
+                reminder = actions.send_to_poll_date(
+                    admin_scope,
+                    admin,
+                    pollrun,
+                    Message.Audience.NON_RESPONDENTS,
+                    "Reminder: please send today's attendance figures.",
+                )
+                sending.send(reminder.pk)
+            if question is not None:
+                reply = actions.reply(
+                    kampala, supervisor, question.contact, "Thank you, we will follow up."
+                )
+                sending.send(reply.pk)
+        except actions.ActionRefused as refusal:
+            self.stderr.write(f"Demo messages not sent: {refusal}")
+            return
+        self.stdout.write(f"Sent the demo messages of {org.subdomain}.")
 
     @staticmethod
     def arrange_regions(org: Org) -> None:
