@@ -23,11 +23,11 @@ from tracpro.contacts import urns
 from tracpro.contacts.forms import ContactForm
 from tracpro.contacts.languages import language_name
 from tracpro.contacts.models import Contact, DataField, PushStatus
-from tracpro.exports.files import csv_filename, csv_response
+from tracpro.exports.files import CSV, export_filename, export_format, table_response
 from tracpro.groups.models import Region, ReporterGroup
 from tracpro.groups.scope import RegionScope
 from tracpro.groups.views import ScopedMixin, get_scope
-from tracpro.polls.models import Answer, Response
+from tracpro.polls.models import Answer, PollRun, Response
 from tracpro.rapidpro import contact_changes
 
 LIST_PAGE_SIZE = 50
@@ -133,7 +133,7 @@ def active_groups() -> Prefetch:
 
 
 def export_contacts(request: HttpRequest) -> HttpResponse:
-    """The list as CSV, with the same search, filters and region scope."""
+    """The list as CSV or XLSX (`_format`), with the same search, filters and region scope."""
     scope = get_scope(request)
     filters = ContactFilters(scope, request.GET)
     contacts = filters.apply(visible_contacts(scope)).order_by("name", "pk")
@@ -168,8 +168,8 @@ def export_contacts(request: HttpRequest) -> HttpResponse:
                 statuses.get(contact.push_status, contact.push_status),
             ]
 
-    filename = csv_filename(scope.org.subdomain, _("contacts"), timezone.localdate())
-    return csv_response(filename, header, rows())
+    filename = export_filename(scope.org.subdomain, _("contacts"), timezone.localdate())
+    return table_response(export_format(request.GET) or CSV, filename, header, rows())
 
 
 class ContactDetailView(ContactMixin, DetailView):
@@ -204,11 +204,16 @@ class ContactDetailView(ContactMixin, DetailView):
 
 def contact_responses(contact: Contact) -> QuerySet[Response]:
     """The contact's latest response per poll date, for selected polls, newest
-    first, with the answers to questions that are shown."""
+    first, with the answers to questions that are shown (spoofed dates only while
+    the org shows spoof data)."""
     answers = Answer.objects.filter(question__is_active=True).select_related("question")
+    responses = Response.objects.filter(
+        contact=contact, is_active=True, pollrun__poll__is_active=True
+    )
+    if not contact.org.show_spoof_data:
+        responses = responses.exclude(pollrun__kind=PollRun.Kind.SPOOF)
     return (
-        Response.objects.filter(contact=contact, is_active=True, pollrun__poll__is_active=True)
-        .select_related("pollrun__poll")
+        responses.select_related("pollrun__poll")
         .prefetch_related(
             Prefetch("answers", queryset=answers.order_by("question__order", "question__pk"))
         )
