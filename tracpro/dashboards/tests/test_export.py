@@ -133,6 +133,7 @@ def test_it_exports_a_poll_across_its_dates_as_xlsx(world, client_for, ann):
     response = client_for(ann, world.org).get(url)
     assert 'filename="enrolment-2024-04-01-2024-05-31.xlsx"' in response["Content-Disposition"]
     header, *data = xlsx_rows(response)
+    assert header[-3:] == ["Boys", "Books", "Comment"]
     assert len(data) == sum(1 for row in ANSWERS.values() if row[0] != ResponseStatus.EMPTY)
     assert {row[0].date() for row in data} == {date(2024, 5, 1), date(2024, 5, 8)}
 
