@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "tracpro.manage",
     "tracpro.home",
     "tracpro.health",
+    "tracpro.indicators",
 ]
 if DEBUG:
     # `seed_demo` and its public passwords exist only in development.

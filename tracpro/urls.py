@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("tracpro.home.urls")),
     path("", include("tracpro.dashboards.urls")),
     path("", include("tracpro.manage.urls")),
+    path("", include("tracpro.indicators.urls")),
     path("users/", include("tracpro.accounts.urls")),
     path("healthz", healthz, name="healthz"),
 ]

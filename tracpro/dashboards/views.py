@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -44,10 +44,14 @@ class FilteredMixin(ScopedMixin):
     with_chart_options = False
     request: HttpRequest
 
+    def filter_query(self) -> QueryDict:
+        """The query the filter bar reads (a page may fill in its own defaults)."""
+        return self.request.GET
+
     @cached_property
     def filter_form(self) -> FilterForm:
         return FilterForm(
-            self.request.GET,
+            self.filter_query(),
             scope=self.scope,
             with_dates=self.with_dates,
             with_chart_options=self.with_chart_options,
@@ -88,12 +92,7 @@ class FilteredMixin(ScopedMixin):
         return {"filter_form": self.filter_form, "filters": self.filters}
 
     def date_pollruns(self, pollruns: QuerySet[PollRun]) -> QuerySet[PollRun]:
-        filters = self.filters
-        if filters.start:
-            pollruns = pollruns.filter(local_date__gte=filters.start)
-        if filters.end:
-            pollruns = pollruns.filter(local_date__lte=filters.end)
-        return pollruns
+        return pollruns.within(self.filters.start, self.filters.end)
 
 
 def with_query(url: str, query: str) -> str:
@@ -144,7 +143,7 @@ class PollReadView(FilteredMixin, DetailView):
             charts=charts,
             tab="summary",
             query=self.request.GET.urlencode(),
-            numeric_query=_without(self.request, "numeric"),
+            numeric_query=without(self.request, "numeric"),
             has_numeric=any(q.question_type == QuestionType.NUMERIC for q in questions),
         )
         return context
@@ -479,12 +478,13 @@ class ParticipationView(FilteredMixin, TemplateView):
             max_columns=MAX_COLUMNS,
             rows=rows,
             page_obj=page,
-            export_query=_without(self.request, "page", "_format", "spoof"),
+            export_query=without(self.request, "page", "_format", "spoof"),
         )
         return context
 
 
-def _without(request: HttpRequest, *names: str) -> str:
+def without(request: HttpRequest, *names: str) -> str:
+    """The request's query string without the named parameters."""
     query = request.GET.copy()
     for name in names:
         query.pop(name, None)

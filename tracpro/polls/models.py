@@ -1,3 +1,5 @@
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -84,6 +86,15 @@ class PollRunQuerySet(PollChildQuerySet):
         if related is None:
             return pollruns
         return pollruns.filter(models.Q(region__isnull=True) | models.Q(region_id__in=related))
+
+    def within(self, start: date | None, end: date | None) -> "PollRunQuerySet":
+        """Dates from `start` to `end`, both included (None: open)."""
+        pollruns = self
+        if start:
+            pollruns = pollruns.filter(local_date__gte=start)
+        if end:
+            pollruns = pollruns.filter(local_date__lte=end)
+        return pollruns
 
     def real(self) -> "PollRunQuerySet":
         """Dates that came from RapidPro (or were started in TracPro), never spoofed ones."""
