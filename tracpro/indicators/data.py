@@ -19,6 +19,17 @@ from tracpro.indicators import series
 from tracpro.indicators.models import Indicator
 from tracpro.polls.models import PollRun
 
+RECENT = 5
+
+
+def recent_indicators(scope: RegionScope) -> tuple[list[Indicator], dict | None]:
+    """The org's most recent indicators, and the first one's chart data for the scope."""
+    indicators = list(Indicator.objects.for_org(scope.org).with_questions()[:RECENT])
+    if not indicators:
+        return [], None
+    first = indicators[0]
+    return indicators, indicator_data(first, scope, term_filters(first, scope))
+
 
 def term_filters(indicator: Indicator, scope: RegionScope) -> Filters:
     """The filters of an indicator's own view: its term, everything in the scope."""

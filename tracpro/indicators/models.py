@@ -9,6 +9,13 @@ from tracpro.orgs.models import Org, OrgScopedQuerySet
 from tracpro.polls.models import Poll, Question
 
 
+class IndicatorQuerySet(OrgScopedQuerySet):
+    def with_questions(self) -> "IndicatorQuerySet":
+        return self.select_related(
+            "baseline_poll", "baseline_question", "follow_up_poll", "follow_up_question"
+        )
+
+
 class Indicator(models.Model):
     """One comparison: each contact's first baseline answer in the term (or a goal)
     against the follow-up answers of every poll date of the term."""
@@ -43,7 +50,7 @@ class Indicator(models.Model):
     created_on = models.DateTimeField(default=timezone.now, editable=False)
     modified_on = models.DateTimeField(auto_now=True)
 
-    objects = OrgScopedQuerySet.as_manager()
+    objects = IndicatorQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("indicator")

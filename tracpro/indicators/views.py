@@ -31,17 +31,11 @@ from tracpro.polls import spoof
 PAGE_SIZE = 50
 
 
-def indicators_of(org) -> QuerySet[Indicator]:
-    return Indicator.objects.for_org(org).select_related(
-        "baseline_poll", "baseline_question", "follow_up_poll", "follow_up_question"
-    )
-
-
 class IndicatorMixin(ScopedMixin):
     model = Indicator
 
     def get_queryset(self) -> QuerySet[Indicator]:
-        return indicators_of(self.scope.org)
+        return Indicator.objects.for_org(self.scope.org).with_questions()
 
 
 class IndicatorListView(IndicatorMixin, ListView):
@@ -176,7 +170,9 @@ class SpoofView(SpoofMixin, FormView):
 
     @cached_property
     def indicator(self) -> Indicator:
-        return get_object_or_404(indicators_of(self.scope.org), pk=self.kwargs["pk"])
+        return get_object_or_404(
+            Indicator.objects.for_org(self.scope.org).with_questions(), pk=self.kwargs["pk"]
+        )
 
     @cached_property
     def contact_ids(self) -> list[int]:
