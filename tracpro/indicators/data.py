@@ -54,7 +54,7 @@ def indicator_data(
         pollruns.filter(poll_id=indicator.baseline_poll_id).values_list("pk", flat=True)
     )
     follow_up_ids = [d.pk for d in follow_ups]
-    return series.build(
+    chart = series.build(
         follow_ups,
         regions.units(scope.tree, filters.region_ids),
         answer_rows(org, filters, [indicator.follow_up_question_id], follow_up_ids),
@@ -62,6 +62,7 @@ def indicator_data(
         first_answers(org, filters, indicator.baseline_question_id, baseline_ids),
         goal=indicator.goal,
     )
+    return {**chart, "numeric": filters.numeric, "y_title": indicator.y_axis_title}
 
 
 def table(chart: dict, mode: str) -> dict:

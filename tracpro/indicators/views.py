@@ -133,7 +133,6 @@ class IndicatorReadView(IndicatorMixin, FilteredMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         chart = data.indicator_data(self.object, self.scope, self.filters)
-        chart.update(numeric=self.filters.numeric, y_title=self.object.y_axis_title)
         query = self.carried_query()
         for poll_date in chart["dates"]:
             poll_date["url"] = with_query(
