@@ -168,8 +168,8 @@ def _first_answers_by_region(org, filters, question_id, pollrun_ids) -> dict:
     firsts = (
         filtered_answers(org, filters, [question_id], pollrun_ids)
         .annotate(region=F("response__contact__region_id"), first_number=F("value_to_use"))
-        .order_by("contact_id", "response__pollrun__conducted_on", "submitted_on", "pk")
-        .distinct("contact_id")
+        .order_by("response__contact_id", "response__pollrun__conducted_on", "submitted_on", "pk")
+        .distinct("response__contact_id")
         .values("region", "first_number")
     )
     sql = compiled(firsts)

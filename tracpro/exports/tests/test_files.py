@@ -84,6 +84,23 @@ def test_it_writes_xlsx_cells_with_their_types():
     assert rows[2][1][:2] == (-2.5, "n")
 
 
+def test_xlsx_rows_leave_in_chunks_as_they_come():
+    consumed = []
+
+    def rows():
+        for n in range(ROWS_PER_CHUNK * 4):
+            consumed.append(n)
+            yield [n, f"row {n}"]
+
+    chunks = xlsx_chunks(["n", "text"], rows())
+    first = next(chunks)
+    assert first.startswith(b"PK")  # a zip, already on its way
+    assert len(consumed) < ROWS_PER_CHUNK * 4
+    values = read_xlsx([first, *chunks])
+    assert len(values) == ROWS_PER_CHUNK * 4 + 1
+    assert values[-1][0][0] == ROWS_PER_CHUNK * 4 - 1
+
+
 def test_it_reads_the_format_from_the_query():
     assert export_format({"_format": "xlsx"}) == "xlsx"
     assert export_format({"_format": "csv"}) == "csv"
