@@ -352,17 +352,7 @@ SEED_SQL = [
 
 BASELINE_ANSWERS = (
     "polls.Answer",
-    {
-        "response_id",
-        "question_id",
-        "contact_id",
-        "value",
-        "category",
-        "number",
-        "value_to_use",
-        "submitted_on",
-        "local_date",
-    },
+    SEED_SQL[3][1] | {"contact_id"},
     """
     INSERT INTO polls_answer (response_id, question_id, contact_id, value, category, number,
         value_to_use, submitted_on, local_date {columns})

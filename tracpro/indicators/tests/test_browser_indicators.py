@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tracpro.contacts.tests.factories import make_contact
+from tracpro.dashboards.tests.test_browser_dashboards import PAINTED_PIXELS
 from tracpro.groups.tests.factories import make_region
 from tracpro.indicators.models import Indicator
 from tracpro.indicators.tests.factories import make_indicator
@@ -26,12 +27,6 @@ from tracpro.polls.tests.world import KAMPALA_TZ
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PAINTED_PIXELS = """canvas => {
-    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-    let painted = 0;
-    for (let i = 3; i < data.length; i += 4) { if (data[i] > 0) painted++; }
-    return painted;
-}"""
 SERIES_LABELS = "c => Chart.getChart(c).data.datasets.map(d => d.label)"
 
 
