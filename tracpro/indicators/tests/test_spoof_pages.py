@@ -97,3 +97,20 @@ def test_clearing_deletes_every_spoofed_date(indicators, shows_spoof_data, clien
     assert not PollRun.objects.for_org(shows_spoof_data).spoofed().exists()
     assert PollRun.objects.for_org(shows_spoof_data).count() == 5  # the real dates stay
     assert_rollups_match_a_rebuild(shows_spoof_data)
+
+
+def test_the_series_export_leaves_spoofed_dates_out_unless_asked(
+    indicators, shows_spoof_data, client_for, ann
+):
+    client = client_for(ann, shows_spoof_data)
+    client.post(page_url("indicators:spoof", indicators.indicator.pk), SPOOF)
+    june = {"range": "custom", "start": "2024-05-01", "end": "2024-06-30", "_format": "csv"}
+
+    def exported(**extra) -> list[list[str]]:
+        url = page_url("indicators:read", indicators.indicator.pk, **june, **extra)
+        body = b"".join(client.get(url).streaming_content).decode("utf-8-sig")
+        return [line.split(",") for line in body.splitlines()[1:]]
+
+    assert [row[0] for row in exported()] == ["2024-05-02", "2024-05-09", "2024-05-16"]
+    with_spoofed = exported(spoof="1")
+    assert [row[:2] for row in with_spoofed[-2:]] == [["2024-06-10", "Yes"], ["2024-06-17", "Yes"]]
