@@ -68,18 +68,18 @@ def safe_text(text: str) -> str:
 
 def safe_cell(value: object) -> str:
     """The value as CSV text that a spreadsheet will not run as a formula."""
+    if value.__class__ is str:  # most cells: the quickest test first
+        return safe_text(value)
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, int | float | Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, datetime):  # to the minute, as the org's clock shows it
+        return value.isoformat(sep=" ", timespec="minutes")[:16]
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, int | Decimal):  # bool included
+        return str(value)
     return safe_text(str(value))
 
 
