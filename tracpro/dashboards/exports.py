@@ -94,14 +94,18 @@ def response_values(responses: QuerySet, questions: Sequence[Question], org: Org
 def response_rows(responses: QuerySet, questions: Sequence[Question], org: Org) -> Iterator[tuple]:
     """The export's rows, read through a server-side cursor."""
     labels = {status: str(label) for status, label in STATUS_LABELS.items()}
-    numeric = [question.question_type == QuestionType.NUMERIC for question in questions]
+    numeric = [
+        7 + index
+        for index, question in enumerate(questions)
+        if question.question_type == QuestionType.NUMERIC
+    ]
     rows = response_values(responses, questions, org)
     for row in rows.iterator(chunk_size=CURSOR_ROWS):
-        answers = [
-            as_number(value) if is_numeric else value
-            for value, is_numeric in zip(row[7:], numeric, strict=True)
-        ]
-        yield (*row[:6], labels.get(row[6], row[6]), *answers)
+        row = list(row)
+        row[6] = labels.get(row[6], row[6])
+        for index in numeric:
+            row[index] = as_number(row[index])
+        yield row
 
 
 def as_number(value: str | None) -> str | int | float | None:
