@@ -44,7 +44,8 @@ RUNS = int(os.environ.get("BENCH_RUNS", 200_000))
 REPEAT = int(os.environ.get("BENCH_REPEAT", 3))
 NEW_RUNS = int(os.environ.get("BENCH_NEW", 10_000))
 DATABASE_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://tracpro@127.0.0.1:5433/tracpro_bench"
+    "BENCH_DATABASE_URL",
+    f"postgres://tracpro@127.0.0.1:{os.environ.get('TRACPRO_PG_PORT', '5433')}/tracpro_bench",
 )
 NOW = "2025-06-02T09:30:00Z"
 TARGETS = {"sync / page": 1.25, "ingest / copy": 2.0}

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "tracpro.messaging",
     "tracpro.home",
     "tracpro.health",
+    "tracpro.indicators",
 ]
 if DEBUG:
     # `seed_demo` and its public passwords exist only in development.

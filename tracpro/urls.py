@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("tracpro.dashboards.urls")),
     path("", include("tracpro.manage.urls")),
     path("", include(("tracpro.messaging.urls", "msgs"))),
+    path("", include("tracpro.indicators.urls")),
     path("users/", include("tracpro.accounts.urls")),
     path("healthz", healthz, name="healthz"),
 ]

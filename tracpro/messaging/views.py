@@ -24,7 +24,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from tracpro.accounts.models import User
 from tracpro.contacts.models import Contact
-from tracpro.exports.files import csv_filename, csv_response
+from tracpro.exports.files import CSV, export_filename, export_format, table_response
 from tracpro.groups.models import Region
 from tracpro.groups.scope import RegionScope
 from tracpro.groups.views import ScopedMixin, get_scope
@@ -87,13 +87,14 @@ class StartView(ScopedMixin, TemplateView):
 
 
 class PollRunActionMixin(ScopedMixin):
-    """A poll date the user may see (404 otherwise)."""
+    """A poll date the user may see and that came from RapidPro (404 otherwise:
+    a spoofed date's contacts never hear from TracPro)."""
 
     model = PollRun
 
     @cached_property
     def pollrun(self) -> PollRun:
-        pollruns = PollRun.objects.visible_to(self.scope).select_related("poll", "region")
+        pollruns = PollRun.objects.visible_to(self.scope).real().select_related("poll", "region")
         return get_object_or_404(pollruns, pk=self.kwargs["pk"])
 
     def get_context_data(self, **kwargs):
@@ -232,7 +233,7 @@ class MessageListView(ScopedMixin, ListView):
 
 
 def export_messages(request: HttpRequest) -> HttpResponse:
-    """The log as CSV, with the same filters and region scope."""
+    """The log as CSV or Excel, with the same filters and region scope."""
     scope = get_scope(request)
     log = logged_messages(scope, MessageFilters(scope, request.GET))
     header = [
@@ -256,14 +257,14 @@ def export_messages(request: HttpRequest) -> HttpResponse:
         for message in log.iterator(chunk_size=2000):
             pollrun = message.pollrun
             yield [
-                message.created_on.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                message.created_on.astimezone(tz),
                 message.created_by.email if message.created_by else "",
                 message.get_kind_display(),
                 message.text,
                 message.get_audience_display(),
                 message.region.name if message.region else "",
                 pollrun.poll.display_name if pollrun else "",
-                pollrun.local_date.isoformat() if pollrun else "",
+                pollrun.local_date if pollrun else None,
                 message.recipient_count,
                 message.get_status_display(),
                 message.sent_count,
@@ -271,8 +272,8 @@ def export_messages(request: HttpRequest) -> HttpResponse:
                 message.error,
             ]
 
-    filename = csv_filename(scope.org.subdomain, _("messages"), timezone.localdate())
-    return csv_response(filename, header, rows())
+    filename = export_filename(scope.org.subdomain, _("messages"), timezone.localdate())
+    return table_response(export_format(request.GET) or CSV, filename, header, rows())
 
 
 class MessageMixin(ScopedMixin):

@@ -1,3 +1,5 @@
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -75,12 +77,31 @@ class PollChildQuerySet(models.QuerySet):
 class PollRunQuerySet(PollChildQuerySet):
     def visible_to(self, scope: RegionScope) -> "PollRunQuerySet":
         """Dates of selected polls that concern the scope: org-wide dates, and dates
-        started for a region in view, above it or below it."""
+        started for a region in view, above it or below it. Spoofed dates only while
+        the org shows spoof data."""
         pollruns = self.for_org(scope.org).filter(poll__is_active=True)
+        if not scope.org.show_spoof_data:
+            pollruns = pollruns.real()
         related = scope.related_ids()
         if related is None:
             return pollruns
         return pollruns.filter(models.Q(region__isnull=True) | models.Q(region_id__in=related))
+
+    def within(self, start: date | None, end: date | None) -> "PollRunQuerySet":
+        """Dates from `start` to `end`, both included (None: open)."""
+        pollruns = self
+        if start:
+            pollruns = pollruns.filter(local_date__gte=start)
+        if end:
+            pollruns = pollruns.filter(local_date__lte=end)
+        return pollruns
+
+    def real(self) -> "PollRunQuerySet":
+        """Dates that came from RapidPro (or were started in TracPro), never spoofed ones."""
+        return self.exclude(kind=PollRun.Kind.SPOOF)
+
+    def spoofed(self) -> "PollRunQuerySet":
+        return self.filter(kind=PollRun.Kind.SPOOF)
 
 
 class Question(models.Model):
@@ -167,6 +188,10 @@ class PollRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.poll} {self.local_date}"
+
+    @property
+    def is_spoofed(self) -> bool:
+        return self.kind == self.Kind.SPOOF
 
 
 class ResponseStatus(models.TextChoices):

@@ -31,11 +31,16 @@ def participants(
 
 def contact_responses(contact: Contact) -> QuerySet[Response]:
     """The contact's latest response per poll date, for selected polls, newest
-    first, with the answers to questions that are shown."""
+    first, with the answers to questions that are shown (spoofed dates only while
+    the org shows spoof data)."""
     answers = Answer.objects.filter(question__is_active=True).select_related("question")
+    responses = Response.objects.filter(
+        contact=contact, is_active=True, pollrun__poll__is_active=True
+    )
+    if not contact.org.show_spoof_data:
+        responses = responses.exclude(pollrun__kind=PollRun.Kind.SPOOF)
     return (
-        Response.objects.filter(contact=contact, is_active=True, pollrun__poll__is_active=True)
-        .select_related("pollrun__poll")
+        responses.select_related("pollrun__poll")
         .prefetch_related(
             Prefetch("answers", queryset=answers.order_by("question__order", "question__pk"))
         )

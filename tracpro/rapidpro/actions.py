@@ -65,7 +65,10 @@ def start_audience(
 
 
 def poll_date_audience(scope: RegionScope, pollrun: PollRun, audience: str) -> QuerySet[Contact]:
-    """The contacts of a poll date in the scope that `audience` names."""
+    """The contacts of a poll date in the scope that `audience` names (nobody for a
+    spoofed date: its answers never came from RapidPro)."""
+    if pollrun.is_spoofed:
+        return Contact.objects.none()
     return participants(pollrun, scope, AUDIENCE_STATUSES[audience])
 
 

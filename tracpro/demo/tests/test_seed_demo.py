@@ -41,6 +41,7 @@ def test_it_configures_the_demo_orgs_from_the_simulator(db, settings, celery_eag
     from unittest import mock
 
     from tracpro.groups.models import Region, ReporterGroup
+    from tracpro.indicators.models import Indicator
     from tracpro.polls.models import Poll, Response
     from tracpro.simulator.testing import running_simulator
 
@@ -68,6 +69,14 @@ def test_it_configures_the_demo_orgs_from_the_simulator(db, settings, celery_eag
         assert [r.name for r in supervisor.regions.all()] == ["Kampala"]
         assert Poll.objects.for_org(edu).filter(is_active=True).count() == 4
         assert Response.objects.for_org(edu).count() > 500
+        (indicator,) = Indicator.objects.for_org(edu)
+        assert (indicator.baseline_poll.rapidpro_name, indicator.baseline_question.result_key) == (
+            "Enrolment",
+            "boys",
+        )
+        assert indicator.follow_up_question.rapidpro_name == "Absent Pupils"
+        assert (indicator.end_date - indicator.start_date).days == 89
+        assert not Indicator.objects.for_org(Org.objects.get(subdomain="health")).exists()
 
         from tracpro.msgs.models import Message
 
@@ -80,6 +89,8 @@ def test_it_configures_the_demo_orgs_from_the_simulator(db, settings, celery_eag
 
         # An admin's later choices survive another run.
         Region.objects.filter(org=edu, name="Wakiso").update(parent=None)
+        indicator.delete()
         call_command("seed_demo")
         assert Region.objects.get(org=edu, name="Wakiso").parent is None
         assert Message.objects.for_org(edu).count() == 2, "sent once, not at every run"
+        assert Indicator.objects.for_org(edu).count() == 1  # brought back while the org has none

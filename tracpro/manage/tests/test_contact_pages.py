@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from tracpro.contacts.models import Contact, PushStatus
 from tracpro.contacts.tests.factories import make_contact, make_data_field
+from tracpro.exports.tests.xlsx import xlsx_rows
 from tracpro.groups.tests.factories import make_region, make_reporter_group
 from tracpro.orgs.models import Membership
 from tracpro.polls.tests.factories import (
@@ -174,6 +175,18 @@ def test_the_export_holds_the_listed_contacts_with_safe_cells(
     assert rows[1:] == [
         ["'=HYPERLINK(1)", "tel:+256772000001", "Kampala", "Teachers", "", "KLA-01", "Synced"]
     ]
+
+
+def test_the_export_is_offered_as_xlsx_too(client_for, acme, kampala_sam, regions):
+    make_contact(acme, "=HYPERLINK(1)", region=regions["kampala"], urn="tel:+256772000001")
+    make_contact(acme, "In Gulu", region=regions["gulu"])
+    client = client_for(kampala_sam, acme)
+    assert "_format=xlsx" in client.get(url("contacts:list")).content.decode()
+
+    header, *rows = xlsx_rows(client.get(url("contacts:export") + "?_format=xlsx"))
+
+    assert header[:3] == ["Name", "URN", "Region"]
+    assert [row[:3] for row in rows] == [["'=HYPERLINK(1)", "tel:+256772000001", "Kampala"]]
 
 
 def test_a_supervisor_creates_a_contact_that_is_queued_for_rapidpro(

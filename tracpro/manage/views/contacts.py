@@ -23,7 +23,7 @@ from tracpro.contacts import urns
 from tracpro.contacts.forms import ContactForm
 from tracpro.contacts.languages import language_name
 from tracpro.contacts.models import Contact, DataField, PushStatus
-from tracpro.exports.files import csv_filename, csv_response
+from tracpro.exports.files import CSV, export_filename, export_format, table_response
 from tracpro.groups.models import Region, ReporterGroup
 from tracpro.groups.scope import RegionScope
 from tracpro.groups.views import ScopedMixin, get_scope
@@ -135,7 +135,7 @@ def active_groups() -> Prefetch:
 
 
 def export_contacts(request: HttpRequest) -> HttpResponse:
-    """The list as CSV, with the same search, filters and region scope."""
+    """The list as CSV or XLSX (`_format`), with the same search, filters and region scope."""
     scope = get_scope(request)
     filters = ContactFilters(scope, request.GET)
     contacts = filters.apply(visible_contacts(scope)).order_by("name", "pk")
@@ -170,8 +170,8 @@ def export_contacts(request: HttpRequest) -> HttpResponse:
                 statuses.get(contact.push_status, contact.push_status),
             ]
 
-    filename = csv_filename(scope.org.subdomain, _("contacts"), timezone.localdate())
-    return csv_response(filename, header, rows())
+    filename = export_filename(scope.org.subdomain, _("contacts"), timezone.localdate())
+    return table_response(export_format(request.GET) or CSV, filename, header, rows())
 
 
 class ContactDetailView(ContactMixin, DetailView):

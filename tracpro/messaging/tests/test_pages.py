@@ -5,16 +5,19 @@ import csv
 import io
 
 import pytest
+from openpyxl import load_workbook
 
 from django.test import Client
 
 from tracpro.contacts.tests.factories import make_contact
+from tracpro.groups.scope import RegionScope
 from tracpro.groups.tests.factories import make_region
 from tracpro.msgs.models import InboxMessage, Message
 from tracpro.msgs.tests.factories import make_inbox_message, make_message
 from tracpro.orgs.models import Membership
 from tracpro.polls.models import PollRun, ResponseStatus
 from tracpro.polls.tests.factories import make_poll, make_pollrun, make_response
+from tracpro.rapidpro import actions
 
 
 @pytest.fixture
@@ -88,6 +91,24 @@ def test_the_count_refreshes_for_htmx(client_for, acme, ann, world):
     )
     assert response.content.decode().strip().startswith('<p id="audience-count"')
     assert "for 1 contact." in response.content.decode()
+
+
+def test_a_spoofed_poll_date_cannot_be_messaged_or_restarted(client_for, acme, ann, world):
+    acme.show_spoof_data = True
+    acme.save()
+    spoofed = make_pollrun(world["poll"], kind=PollRun.Kind.SPOOF)
+    make_response(spoofed, world["kampala_silent"], status=ResponseStatus.EMPTY)
+    client = client_for(ann, acme)
+    for action in ("send", "restart"):
+        assert client.get(f"/pollrun/{action}/{spoofed.pk}/").status_code == 404
+    response = client.post(
+        f"/pollrun/send/{spoofed.pk}/", {"audience": "non_respondents", "text": "Hello"}
+    )
+    assert response.status_code == 404
+    assert not Message.objects.filter(pollrun=spoofed).exists()
+    scope = RegionScope.build(acme, is_admin=True)
+    with pytest.raises(actions.ActionRefused):
+        actions.send_to_poll_date(scope, ann, spoofed, "non_respondents", "Hello")
 
 
 def test_the_send_page_counts_each_audience_in_the_senders_regions(client_for, acme, sam, world):
@@ -207,6 +228,19 @@ def test_the_log_exports_formula_safe_csv(client_for, acme, ann, world):
     assert rows[0][:4] == ["Sent on", "Sent by", "Kind", "Text"]
     assert rows[1][3] == '\'=HYPERLINK("x")'
     assert rows[1][1] == ann.email
+
+
+def test_the_log_exports_excel_with_dates_as_dates(client_for, acme, ann, world):
+    message = make_message(acme, [world["kampala_silent"]], text="=SUM(A1)", created_by=ann)
+    response = client_for(ann, acme).get("/message/export/?_format=xlsx")
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    header, row = [[cell.value for cell in line] for line in sheet.iter_rows(max_row=2)]
+    assert header[:4] == ["Sent on", "Sent by", "Kind", "Text"]
+    local = message.created_on.astimezone(acme.tz).replace(tzinfo=None, second=0, microsecond=0)
+    assert abs((row[0] - local).total_seconds()) < 60
+    assert row[3] == "'=SUM(A1)"
+    assert row[8] == 1  # recipients, a number
 
 
 # The inbox ----------------------------------------------------------------------------------------

@@ -344,7 +344,8 @@ DEACTIVATE_OLDER = """
 # the rule gives an answer alone on its day); this corrects the days with several.
 # value_to_use per (contact, numeric question, org-local day): the latest numeric
 # answer's number ("last") or the sum of the day's numbers ("sum"); NULL for an
-# answer that is not a number itself.
+# answer that is not a number itself. Spoofed answers (sample data made in
+# TracPro, tracpro.polls.spoof) form days of their own: they never change a real one.
 VALUE_TO_USE = """
     CASE WHEN a2.number IS NULL THEN NULL
          WHEN %(rule)s = 'sum' THEN sum(a2.number) OVER same_day
@@ -359,7 +360,10 @@ SAME_DAY_FOR_GROUPS = f"""
         FROM sync_groups g
         JOIN polls_answer a2 ON a2.question_id = g.question_id AND a2.local_date = g.local_date
                             AND a2.contact_id = g.contact_id
-        WINDOW same_day AS (PARTITION BY a2.contact_id, a2.question_id, a2.local_date)
+        JOIN polls_response r ON r.id = a2.response_id
+        JOIN polls_pollrun p ON p.id = r.pollrun_id
+        WINDOW same_day AS (PARTITION BY a2.contact_id, a2.question_id, a2.local_date,
+                                         p.kind = 'spoof')
     ) v
     WHERE a.id = v.id AND a.value_to_use IS DISTINCT FROM v.value_to_use
 """  # noqa: S608 - a constant SQL fragment
@@ -369,9 +373,11 @@ SAME_DAY_FOR_QUESTIONS = f"""
         SELECT a2.id, CASE WHEN q.question_type = 'numeric' THEN {VALUE_TO_USE} END AS value_to_use
         FROM polls_answer a2
         JOIN polls_response r ON r.id = a2.response_id
+        JOIN polls_pollrun p ON p.id = r.pollrun_id
         JOIN polls_question q ON q.id = a2.question_id
         WHERE a2.question_id = ANY(%(questions)s)
-        WINDOW same_day AS (PARTITION BY r.contact_id, a2.question_id, a2.local_date)
+        WINDOW same_day AS (PARTITION BY r.contact_id, a2.question_id, a2.local_date,
+                                         p.kind = 'spoof')
     ) v
     WHERE a.id = v.id AND a.value_to_use IS DISTINCT FROM v.value_to_use
 """  # noqa: S608 - a constant SQL fragment

@@ -10,7 +10,7 @@ from tracpro.contacts.models import Contact
 from tracpro.contacts.tests.factories import make_contact
 from tracpro.groups.tests.factories import make_region
 from tracpro.orgs.models import SameDayRule
-from tracpro.polls import rollups
+from tracpro.polls import rollups, spoof
 from tracpro.polls.models import (
     Answer,
     Poll,
@@ -228,6 +228,36 @@ def test_it_recomputes_values_and_rollups_when_the_same_day_rule_changes(
     incremental = list(ResponseRollup.objects.values_list("count", flat=True))
     rollups.rebuild(acme)
     assert list(ResponseRollup.objects.values_list("count", flat=True)) == incremental
+
+
+def test_spoofed_answers_never_join_a_real_answers_day(acme, poll, rapidpro, reporter):
+    acme.same_day_rule = SameDayRule.SUM
+    acme.save()
+    question = poll.questions.get()
+    day = KAMPALA_EVENING.astimezone(acme.tz).date()
+    plan = spoof.SpoofPlan(question, question, day - timedelta(days=1), day, 1, 100, 100)
+    spoof.generate(acme, plan, [reporter.pk], None)
+    flow = rapidpro.flows[0]
+    rapidpro.runs += [
+        fakes.run(flow, (reporter.uuid, "Grace"), KAMPALA_EVENING, absent("7", KAMPALA_EVENING))
+    ]
+
+    assert sync(acme, "runs") == {"runs": "succeeded"}  # the same day, by the sync's groups
+    real = Answer.objects.exclude(response__pollrun__kind=PollRun.Kind.SPOOF).get()
+    assert real.value_to_use == 7.0
+    assert set(
+        Answer.objects.filter(response__pollrun__kind=PollRun.Kind.SPOOF).values_list(
+            "value_to_use", flat=True
+        )
+    ) == {100.0}
+
+    acme.same_day_rule = SameDayRule.LAST
+    acme.save()
+    assert sync(acme, "runs") == {"runs": "succeeded"}  # every answer, by the rule change
+    real.refresh_from_db()
+    assert real.value_to_use == 7.0
+    spoofed = Answer.objects.filter(response__pollrun__kind=PollRun.Kind.SPOOF)
+    assert set(spoofed.values_list("value_to_use", flat=True)) == {100.0}
 
 
 def test_it_keeps_a_run_of_an_unknown_contact_with_an_inactive_contact_until_synced(

@@ -265,7 +265,8 @@
     wordClouds(data);
   }
 
-  window.TracProCharts = {colour: colour, formatNumber: formatNumber, readData: readData};
+  window.TracProCharts = {colour: colour, formatNumber: formatNumber, formatDate: formatDate,
+                          readData: readData, baseOptions: baseOptions, tooltipNumber: tooltipNumber};
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
   } else {

@@ -1,7 +1,8 @@
 """Create (or bring back) the demo world: a superuser and the orgs `edu` and `health`,
 pointed at the bundled RapidPro simulator and configured as an admin would: polls,
 regions in a hierarchy linked to boundaries, reporter groups, the Kampala supervisor;
-in `edu`, a reminder sent to a poll date's non-respondents and a reply in the inbox.
+in `edu`, a recent indicator over the simulator's last 90 days, a reminder sent to a
+poll date's non-respondents and a reply in the inbox.
 
 The first run configures the orgs; later runs leave an admin's changes alone and
 only bring the mirror up to date. Development only: the passwords are public.
@@ -12,20 +13,23 @@ import json
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from tracpro.accounts.models import User
 from tracpro.groups.models import Boundary, Region, RemoteGroup, ReporterGroup
 from tracpro.groups.scope import scope_of
 from tracpro.groups.services import select_groups, update_region
+from tracpro.indicators.models import Indicator
 from tracpro.manage.members import set_regions
 from tracpro.msgs.models import InboxMessage, Message
 from tracpro.orgs.models import Membership, Org, Role
-from tracpro.polls.models import Poll, PollRun
+from tracpro.polls.models import Poll, PollRun, Question
 from tracpro.rapidpro import actions, sending
 
 DEMO_PASSWORD = "tracpro-demo"  # noqa: S105 - documented demo credential
@@ -86,6 +90,17 @@ REPORTER_GROUPS = {
     "health": ["Village Health Teams", "Facility In-Charges"],
 }
 SETUP_KINDS = ["fields", "groups", "flows", "boundaries"]
+# One indicator per org: the simulator's polls and result keys it compares.
+INDICATORS = {
+    "edu": {
+        "name": "Boys enrolled against absent pupils",
+        "description": "Boys enrolled at the start of the term against P5 pupils absent.",
+        "baseline": ("Enrolment", "boys"),
+        "follow_up": ("Attendance", "absent_pupils"),
+        "y_axis_title": "Pupils",
+        "term_days": 90,  # the simulator's runs cover the last 90 days
+    },
+}
 
 
 class Command(BaseCommand):
@@ -123,6 +138,7 @@ class Command(BaseCommand):
             if not Region.objects.for_org(org).exists():
                 self.configure(org)
             self.sync(org)
+            self.seed_indicator(org)
         if "edu" in tokens and not Message.objects.for_org(orgs["edu"]).exists():
             self.send_messages(orgs["edu"])
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
@@ -188,6 +204,36 @@ class Command(BaseCommand):
             self.stderr.write(f"Demo messages not sent: {refusal}")
             return
         self.stdout.write(f"Sent the demo messages of {org.subdomain}.")
+
+    def seed_indicator(self, org: Org) -> None:
+        """The demo indicator, unless the org has indicators already."""
+        spec = INDICATORS.get(org.subdomain)
+        if spec is None or Indicator.objects.for_org(org).exists():
+            return
+        questions = [
+            Question.objects.for_org(org)
+            .filter(poll__rapidpro_name=poll, poll__is_active=True, result_key=key)
+            .select_related("poll")
+            .first()
+            for poll, key in (spec["baseline"], spec["follow_up"])
+        ]
+        if None in questions:
+            self.stderr.write(f"The polls of the demo indicator of {org.subdomain} are missing.")
+            return
+        baseline, follow_up = questions
+        today = timezone.localdate(timezone=org.tz)
+        Indicator.objects.create(
+            org=org,
+            name=spec["name"],
+            description=spec["description"],
+            start_date=today - timedelta(days=spec["term_days"] - 1),
+            end_date=today,
+            baseline_poll=baseline.poll,
+            baseline_question=baseline,
+            follow_up_poll=follow_up.poll,
+            follow_up_question=follow_up,
+            y_axis_title=spec["y_axis_title"],
+        )
 
     @staticmethod
     def arrange_regions(org: Org) -> None:
