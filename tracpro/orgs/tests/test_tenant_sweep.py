@@ -38,6 +38,7 @@ PUBLIC_ROUTES = {
     "accounts:password_reset_done",
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
+    "accounts:invitation",
     "accounts:set_language",
 }
 # Root-host routes any logged-in user may open (everything else there is superuser-only).
