@@ -33,6 +33,14 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Counters kept in the cache (password-reset throttling, /healthz) start at zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def org_host(org: Org | None) -> str:
     return f"{org.subdomain}.{settings.PARENT_HOST}" if org else settings.PARENT_HOST
 
