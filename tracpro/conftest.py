@@ -167,11 +167,22 @@ def site_url(live_server, settings) -> Callable[..., str]:
     return url
 
 
+# Reported by every page through a listener added before its scripts run.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile || document.location.href}:${event.lineNumber}`);
+});
+"""
+
+
 @pytest.fixture
 def local_page(page, live_server) -> Iterator:
     """A Playwright page that fails the test if anything is fetched from outside
-    the local server (CDNs, tiles, fonts...)."""
+    the local server (CDNs, tiles, fonts...) or if any page breaks its
+    Content-Security-Policy (an inline script or style, an eval, a foreign source)."""
     outside: list[str] = []
+    violations: list[str] = []
 
     def guard(route):
         host = urlsplit(route.request.url).hostname or ""
@@ -181,9 +192,17 @@ def local_page(page, live_server) -> Iterator:
             outside.append(route.request.url)
             route.abort()
 
+    def watch(message):
+        # Chromium logs refusals itself too ("Refused to apply inline style...").
+        if "CSP violation" in message.text or "Content Security Policy" in message.text:
+            violations.append(message.text)
+
     page.route("**/*", guard)
+    page.add_init_script(CSP_LISTENER)
+    page.on("console", watch)
     yield page
     assert outside == [], f"requests left the local server: {outside}"
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 @pytest.fixture

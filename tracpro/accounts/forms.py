@@ -8,11 +8,16 @@ from django.utils.translation import gettext_lazy as _
 from tracpro.accounts.models import User, UserManager
 
 
+# Long enough for any passphrase; a megabyte would only cost hashing time.
+PASSWORD_MAX_LENGTH = 4096
+
+
 class UserForm(forms.ModelForm):
     """Create or edit a user; the password is required on create, optional on edit."""
 
     new_password = forms.CharField(
         label=_("Password"),
+        max_length=PASSWORD_MAX_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         required=False,
         strip=False,
