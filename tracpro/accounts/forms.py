@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from tracpro.accounts.models import User, UserManager
 
-
 # Long enough for any passphrase; a megabyte would only cost hashing time.
 PASSWORD_MAX_LENGTH = 4096
 

@@ -6,6 +6,8 @@ working once used, or after PASSWORD_RESET_TIMEOUT), and the account has no
 usable password until the person follows it.
 """
 
+from django_hosts.resolvers import reverse as reverse_host
+
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
@@ -13,7 +15,6 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django_hosts.resolvers import reverse as reverse_host
 
 from tracpro.accounts.models import User
 from tracpro.orgs.models import Org

@@ -19,9 +19,9 @@ def client_ip(request: HttpRequest) -> str:
     the last address it appended to X-Forwarded-For; earlier ones are the client's
     own claims and could be anything."""
     if settings.BEHIND_PROXY:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        if forwarded[-1]:
-            return forwarded[-1]
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
     return request.META.get("REMOTE_ADDR", "")
 
 

@@ -60,10 +60,21 @@ class OrgSettingsForm(LocaleFields, forms.ModelForm):
 
 
 class ConnectionForm(forms.Form):
-    """The API URL and token typed in the org form, for "Test connection"."""
+    """The API URL and token typed in the org form, for "Test connection"; the
+    saved token of `org` when the token was left blank."""
 
     api_url = forms.URLField(assume_scheme="https")
-    api_token = forms.CharField(max_length=128)
+    api_token = forms.CharField(max_length=128, required=False)
+    org = forms.ModelChoiceField(queryset=Org.objects.all(), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        org = cleaned.get("org")
+        if not cleaned.get("api_token"):
+            cleaned["api_token"] = org.api_token if org is not None else ""
+        if not cleaned["api_token"]:
+            self.add_error("api_token", _("Type the API token."))
+        return cleaned
 
 
 class RegionsField(forms.ModelMultipleChoiceField):
@@ -172,9 +183,11 @@ class MemberForm(forms.Form):
         if cleaned.get("role") == Role.SUPERVISOR and not cleaned.get("regions"):
             self.add_error("regions", _("Choose at least one region for a supervisor."))
         email = cleaned.get("email")
-        if self.is_self and email and email != self.acting_user.email:
-            # A stolen session must not become the account: a new address would get
-            # the password-reset links.
-            if not self.acting_user.check_password(cleaned.get("current_password") or ""):
-                self.add_error("current_password", _("Your current password is not right."))
+        # A stolen session must not become the account: a new address would get
+        # the password-reset links.
+        changes_own_email = self.is_self and email and email != self.acting_user.email
+        if changes_own_email and not self.acting_user.check_password(
+            cleaned.get("current_password") or ""
+        ):
+            self.add_error("current_password", _("Your current password is not right."))
         return cleaned

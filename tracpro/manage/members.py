@@ -61,9 +61,7 @@ def add_member(
     with transaction.atomic():
         user = User.objects.select_for_update().filter(email__iexact=account.email).first()
         if user is None:
-            user = User.objects.create_user(
-                account.email, None, full_name=account.full_name
-            )
+            user = User.objects.create_user(account.email, None, full_name=account.full_name)
         if user.password_set_by_owner:
             added = Added.EXISTING
             transaction.on_commit(lambda: send_added_notice(user, org, invited_by))

@@ -4,7 +4,9 @@ from smartmin.views import SmartCreateView, SmartCRUDL, SmartListView, SmartUpda
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters
 
 from tracpro.orgs.forms import OrgForm
 from tracpro.orgs.models import Org
@@ -56,11 +58,13 @@ class OrgCRUDL(SmartCRUDL):
         paginate_by = 50
         title = gettext_lazy("Organizations")
 
+    @method_decorator(sensitive_post_parameters("api_token"), name="dispatch")
     class Create(SuperuserRequiredMixin, SmartCreateView):
         form_class = OrgForm
         fields = ORG_FORM_FIELDS
         success_message = gettext_lazy("Organization created.")
 
+    @method_decorator(sensitive_post_parameters("api_token"), name="dispatch")
     class Update(SuperuserRequiredMixin, SmartUpdateView):
         form_class = OrgForm
         fields = ORG_FORM_FIELDS

@@ -32,7 +32,7 @@ SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE = '"><img src=x data-x=1>'
 MARKUP = f"{ATTRIBUTE}{SCRIPT}"
 # Names every list or chart page may read, on top of the inputs the page shows.
-COMMON_PARAMETERS = ("search", "page", "_order", "region", "group", "status", "poll", "role", "next")
+COMMON_PARAMETERS = ("search", "page", "_order", "region", "group", "status", "poll", "role")
 INPUT_NAME = re.compile(r"""<(?:input|select|textarea)\b[^>]*\bname="([^"]+)\"""")
 HUGE = "x" * 100_000
 

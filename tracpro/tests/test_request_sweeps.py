@@ -56,8 +56,9 @@ def test_unsafe_methods_need_a_csrf_token(urlconf, route, maker, acme, ann, root
         client.get(url)  # a CSRF cookie, as a browser would have, but no token sent
         for method in UNSAFE_METHODS:
             response = getattr(client, method)(url, {"field": "value"})
-            assert response.status_code == 403, f"{method.upper()} as {user}: {response.status_code}"
-            assert b"CSRF" in response.content, f"{method.upper()} as {user}: not refused for CSRF"
+            who = f"{method.upper()} as {user}"
+            assert response.status_code == 403, f"{who}: {response.status_code}"
+            assert b"CSRF" in response.content, f"{who}: not refused for CSRF"
 
 
 @pytest.mark.parametrize(("urlconf", "route"), BOTH, ids=IDS)
@@ -82,4 +83,5 @@ def test_a_subdomain_that_is_no_org_is_404(route, maker, acme, ann, root):
             client.force_login(user)
         for method in ("get", "post"):
             response = getattr(client, method)(url)
-            assert response.status_code == 404, f"{method.upper()} as {user}: {response.status_code}"
+            who = f"{method.upper()} as {user}"
+            assert response.status_code == 404, f"{who}: {response.status_code}"

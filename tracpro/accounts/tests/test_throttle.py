@@ -82,9 +82,7 @@ def later(minutes: int):
     return time_machine.travel(timezone.now() + timedelta(minutes=minutes), tick=False)
 
 
-def test_behind_a_trusted_proxy_the_forwarded_address_is_the_clients(
-    client_for, acme, ann, limits
-):
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_clients(client_for, acme, ann, limits):
     limits.BEHIND_PROXY = True
     client = client_for(None, acme)
     for _ in range(3):

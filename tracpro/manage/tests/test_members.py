@@ -63,7 +63,8 @@ def test_an_admin_invites_a_supervisor_limited_to_a_region(
     make_contact(acme, "In Nakawa", region=nakawa)
     make_contact(acme, "Elsewhere", region=make_region(acme, "Gulu"))
 
-    response = client_for(ann, acme).post(url("users:create"), supervisor_data(kampala), follow=True)
+    client = client_for(ann, acme)
+    response = client.post(url("users:create"), supervisor_data(kampala), follow=True)
 
     assert "sent an invitation" in response.content.decode()
     kato = User.objects.get(email="kato@example.com")

@@ -70,12 +70,12 @@ class MemberFormMixin:
     template_name = "manage/member_form.html"
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "org": self.scope.org, "acting_user": self.request.user}
+        kwargs = super().get_form_kwargs()
+        return {**kwargs, "org": self.scope.org, "acting_user": self.request.user}
 
 
 @method_decorator(sensitive_post_parameters("current_password"), name="dispatch")
 class MemberCreateView(MemberFormMixin, AdminRequiredMixin, FormView):
-
     def get_context_data(self, **kwargs):
         return super().get_context_data(title=_("Add a supervisor or administrator"), **kwargs)
 
