@@ -35,10 +35,14 @@ def fast_password_hasher(settings):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Counters kept in the cache (password-reset throttling, /healthz) start at zero."""
+    """Counters kept in the cache (password-reset throttling) start at zero, and
+    /healthz checks again."""
     from django.core.cache import cache
 
+    from tracpro.health.checks import forget_recent_checks
+
     cache.clear()
+    forget_recent_checks()
 
 
 def org_host(org: Org | None) -> str:

@@ -415,5 +415,8 @@ RAPIDPRO_INBOX_DAYS = env_int("RAPIDPRO_INBOX_DAYS", 30)  # inbox history fetche
 
 # TracPro -------------------------------------------------------------------------
 
+# /healthz checks Postgres, Redis and the broker at most this often per process.
+HEALTHZ_CACHE_SECONDS = env_float("HEALTHZ_CACHE_SECONDS", 2)
+
 # Where the demo orgs find the bundled RapidPro simulator (make run).
 SIMULATOR_URL = env_str("SIMULATOR_URL", f"http://localhost:{env_str('SIMULATOR_PORT', '8001')}")
