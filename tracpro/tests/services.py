@@ -101,17 +101,22 @@ class PostgresServer:
             check=True, capture_output=True,
         )  # fmt: skip
 
-    def pg_ctl(self, *arguments: str) -> None:
-        self.as_owner(pg_tool("pg_ctl"), "-D", str(self.data), "-w", "-t", "60", *arguments)
+    def pg_ctl(self, action: str, *arguments: str) -> None:
+        log = str(self.folder / "server.log")
+        self.as_owner(
+            pg_tool("pg_ctl"), action, "-D", str(self.data), "-w", "-t", "60", "-l", log,
+            *arguments,
+        )  # fmt: skip
 
     def start(self) -> None:
-        self.pg_ctl("-l", str(self.data / "server.log"), "start")
+        self.pg_ctl("start")
 
     def stop(self) -> None:
-        self.pg_ctl("-m", "immediate", "stop")
+        """An immediate shutdown: every connection cut, as in a crash."""
+        self.pg_ctl("stop", "-m", "immediate")
 
     def restart(self) -> None:
-        self.pg_ctl("-m", "immediate", "restart")
+        self.pg_ctl("restart", "-m", "immediate")
 
     def destroy(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):  # not running
@@ -130,3 +135,19 @@ def postgres_server():
         yield server
     finally:
         server.destroy()
+
+
+@contextmanager
+def using_database(database: dict):
+    """Django's default connection points at `database` inside the block."""
+    from django.db import connection
+
+    keys = ("NAME", "USER", "PASSWORD", "HOST", "PORT")
+    original = {key: connection.settings_dict.get(key) for key in keys}
+    connection.close()
+    connection.settings_dict.update({key: database.get(key, "") for key in keys})
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.update(original)
