@@ -180,33 +180,40 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
+class PageGuard:
+    """Watches a Playwright page: requests that leave the local server are refused
+    and noted, and so is every Content-Security-Policy violation its pages report."""
+
+    def __init__(self, page) -> None:
+        self.outside: list[str] = []
+        self.violations: list[str] = []
+        page.route("**/*", self.route)
+        page.add_init_script(CSP_LISTENER)
+        page.on("console", self.console)
+
+    def route(self, route) -> None:
+        host = urlsplit(route.request.url).hostname or ""
+        if host == "localhost" or host.endswith(".localhost") or host == "127.0.0.1":
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def console(self, message) -> None:
+        # Chromium logs refusals itself too ("Refused to apply inline style...").
+        if "CSP violation" in message.text or "Content Security Policy" in message.text:
+            self.violations.append(message.text)
+
+
 @pytest.fixture
 def local_page(page, live_server) -> Iterator:
     """A Playwright page that fails the test if anything is fetched from outside
     the local server (CDNs, tiles, fonts...) or if any page breaks its
     Content-Security-Policy (an inline script or style, an eval, a foreign source)."""
-    outside: list[str] = []
-    violations: list[str] = []
-
-    def guard(route):
-        host = urlsplit(route.request.url).hostname or ""
-        if host == "localhost" or host.endswith(".localhost") or host == "127.0.0.1":
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    def watch(message):
-        # Chromium logs refusals itself too ("Refused to apply inline style...").
-        if "CSP violation" in message.text or "Content Security Policy" in message.text:
-            violations.append(message.text)
-
-    page.route("**/*", guard)
-    page.add_init_script(CSP_LISTENER)
-    page.on("console", watch)
+    guard = PageGuard(page)
     yield page
-    assert outside == [], f"requests left the local server: {outside}"
-    assert violations == [], f"Content-Security-Policy violations: {violations}"
+    assert guard.outside == [], f"requests left the local server: {guard.outside}"
+    assert guard.violations == [], f"Content-Security-Policy violations: {guard.violations}"
 
 
 @pytest.fixture
