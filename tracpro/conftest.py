@@ -14,9 +14,12 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from django_hosts.resolvers import get_host_patterns
 
 from django.conf import settings
+from django.dispatch import receiver
 from django.test import Client
+from django.test.signals import setting_changed
 
 from tracpro.accounts.models import User
 from tracpro.orgs.models import Membership, Org, Role
@@ -31,6 +34,16 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@receiver(setting_changed)
+def forget_host_ports(setting: str, **kwargs) -> None:
+    """django-hosts keeps each host's HOST_PORT from its first link; a test that
+    sets another (the live server's) must get links with it."""
+    if setting == "HOST_PORT":
+        for host in get_host_patterns():
+            host._port = None
+            host.__dict__.pop("port", None)  # a cached_property
 
 
 @pytest.fixture(autouse=True)
