@@ -16,7 +16,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db.models import Model
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tracpro.orgs.models import Org
 
@@ -114,3 +114,26 @@ def request(client: Client, url: str):
     if response.status_code == 405:
         response = client.post(url)
     return response
+
+
+def both_hosts() -> list[tuple[str, Route]]:
+    """(urlconf, route) for every route of the org hosts, then of the root host."""
+    return [(ORG_URLCONF, route) for route in collect_routes(ORG_URLCONF)] + [
+        (ROOT_URLCONF, route) for route in collect_routes(ROOT_URLCONF)
+    ]
+
+
+def route_id(item: tuple[str, Route]) -> str:
+    urlconf, route = item
+    return f"{'org' if urlconf == ORG_URLCONF else 'root'}:{route.name}"
+
+
+def url_of(route: Route, urlconf: str, maker: ObjectMaker, org: Org) -> str:
+    """The route's URL with its arguments filled for `org`; a sweep that cannot fill
+    one fails, naming the route."""
+    import pytest
+
+    try:
+        return reverse(route.name, urlconf=urlconf, kwargs=maker.kwargs_for(route, org))
+    except Unfillable as problem:
+        pytest.fail(f"the sweep cannot fill {route.name}: {problem}")

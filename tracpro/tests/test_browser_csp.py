@@ -4,8 +4,6 @@ test on any violation), and the guard itself notices one."""
 
 import pytest
 
-from django.urls import reverse
-
 from tracpro.conftest import PageGuard
 from tracpro.tests.routes import (
     ORG_URLCONF,
@@ -13,6 +11,7 @@ from tracpro.tests.routes import (
     ObjectMaker,
     collect_routes,
     sweep_registry,
+    url_of,
 )
 
 pytestmark = pytest.mark.browser
@@ -23,7 +22,7 @@ def pages(urlconf: str, client, org) -> list[str]:
     maker = ObjectMaker(*sweep_registry())
     found = []
     for route in collect_routes(urlconf):
-        url = reverse(route.name, urlconf=urlconf, kwargs=maker.kwargs_for(route, org))
+        url = url_of(route, urlconf, maker, org)
         response = client.get(url)
         if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
             found.append(url)

@@ -14,18 +14,16 @@ import pytest
 
 from django import forms
 from django.test import Client
-from django.urls import reverse
 
 from tracpro.accounts.models import User
 from tracpro.conftest import make_user
 from tracpro.tests.routes import (
     ORG_URLCONF,
     ROOT_URLCONF,
-    ObjectMaker,
-    Route,
-    Unfillable,
+    both_hosts,
     collect_routes,
-    sweep_registry,
+    route_id,
+    url_of,
 )
 
 SCRIPT = "<script>alert(1)</script>"
@@ -38,15 +36,8 @@ HUGE = "x" * 100_000
 
 ORG_ROUTES = collect_routes(ORG_URLCONF)
 ROOT_ROUTES = collect_routes(ROOT_URLCONF)
-BOTH = [(ORG_URLCONF, route) for route in ORG_ROUTES] + [
-    (ROOT_URLCONF, route) for route in ROOT_ROUTES
-]
-IDS = [f"{'org' if conf == ORG_URLCONF else 'root'}:{route.name}" for conf, route in BOTH]
-
-
-@pytest.fixture
-def maker() -> ObjectMaker:
-    return ObjectMaker(*sweep_registry())
+BOTH = both_hosts()
+IDS = [route_id(item) for item in BOTH]
 
 
 @pytest.fixture
@@ -57,13 +48,6 @@ def visitor(client_for, acme, ann, root):
         return client_for(ann, acme) if urlconf == ORG_URLCONF else client_for(root)
 
     return make
-
-
-def url_for(route: Route, urlconf: str, maker: ObjectMaker, org) -> str:
-    try:
-        return reverse(route.name, urlconf=urlconf, kwargs=maker.kwargs_for(route, org))
-    except Unfillable as problem:
-        pytest.fail(f"the sweep cannot fill {route.name}: {problem}")
 
 
 def is_html(response) -> bool:
@@ -84,7 +68,7 @@ def form_of(response) -> forms.BaseForm | None:
 @pytest.mark.parametrize(("urlconf", "route"), BOTH, ids=IDS)
 def test_every_page_escapes_hostile_query_parameters(urlconf, route, maker, visitor, acme):
     client = visitor(urlconf)
-    url = url_for(route, urlconf, maker, acme)
+    url = url_of(route, urlconf, maker, acme)
     first = client.get(url)
     names = set(COMMON_PARAMETERS)
     if is_html(first):
@@ -118,7 +102,7 @@ def hostile_values(field: forms.Field) -> list[object]:
 @pytest.mark.parametrize(("urlconf", "route"), BOTH, ids=IDS)
 def test_every_form_refuses_hostile_values_clearly(urlconf, route, maker, visitor, acme):
     client = visitor(urlconf)
-    url = url_for(route, urlconf, maker, acme)
+    url = url_of(route, urlconf, maker, acme)
     form = form_of(client.get(url))
     if form is None:
         return  # no form on this page; the POST sweeps below still reach it
@@ -144,7 +128,7 @@ def test_every_form_refuses_hostile_values_clearly(urlconf, route, maker, visito
 @pytest.mark.parametrize(("urlconf", "route"), BOTH, ids=IDS)
 def test_raw_hostile_posts_never_fail(urlconf, route, maker, visitor, acme):
     client = visitor(urlconf)
-    url = url_for(route, urlconf, maker, acme)
+    url = url_of(route, urlconf, maker, acme)
     bodies = {
         "invalid UTF-8": b"name=%FF%FE%FD&search=\xff\xfe&email=a%C0%AF@example.com",
         "NUL": b"name=a%00b&email=x%00@example.com&region=1%00",
@@ -182,7 +166,7 @@ EXPORT_ROUTES = [
 )
 def test_an_export_filtered_to_nothing_is_an_empty_file(urlconf, route, maker, visitor, acme):
     client = visitor(urlconf)
-    url = url_for(route, urlconf, maker, acme)
+    url = url_of(route, urlconf, maker, acme)
     nothing = "search=zz-matches-nothing-zz&start=2999-01-01&end=2999-01-02"
 
     response = client.get(f"{url}?{nothing}")

@@ -10,7 +10,6 @@ import pytest
 import time_machine
 
 from django.core.cache import caches
-from django.urls import reverse
 from django.utils import timezone
 
 from tracpro.celery import app
@@ -26,6 +25,7 @@ from tracpro.tests.routes import (
     ObjectMaker,
     collect_routes,
     sweep_registry,
+    url_of,
 )
 from tracpro.tests.services import RedisServer, free_port
 from tracpro.tests.workers import wait_for
@@ -36,13 +36,14 @@ pytestmark = pytest.mark.slow
 @contextmanager
 def redis_at(settings, url: str, broker_url: str):
     """Point the cache, the task locks and the Celery broker at another Redis."""
+    # Read first: Celery loads its configuration from the settings on first use.
+    original = app.conf.broker_url
     settings.REDIS_URL = url
     settings.CELERY_BROKER_URL = broker_url
     settings.CACHES = {
         "default": {**settings.CACHES["default"], "LOCATION": url, "OPTIONS": {
             "socket_connect_timeout": 0.5, "socket_timeout": 0.5}}
     }  # fmt: skip
-    original = app.conf.broker_url
     app.conf.broker_url = broker_url
     app.conf.broker_connection_retry = False
     app.conf.broker_connection_max_retries = 0
@@ -86,7 +87,7 @@ def test_every_page_renders_without_redis(no_redis, client_for, acme, ann, root)
         (ROOT_URLCONF, ROOT_ROUTES, client_for(root)),
     ):
         for route in routes:
-            url = reverse(route.name, urlconf=urlconf, kwargs=maker.kwargs_for(route, acme))
+            url = url_of(route, urlconf, maker, acme)
             status = client.get(url).status_code
             if status >= 500 and route.name != "healthz":
                 failures.append((route.name, status))

@@ -11,43 +11,27 @@ import pytest
 
 from django.conf import settings
 from django.test import Client
-from django.urls import reverse
 
 from tracpro.conftest import org_host
 from tracpro.tests.routes import (
     ORG_URLCONF,
     ROOT_URLCONF,
-    ObjectMaker,
-    Route,
-    Unfillable,
+    both_hosts,
     collect_routes,
-    sweep_registry,
+    route_id,
+    url_of,
 )
 
 UNSAFE_METHODS = ("post", "put", "patch", "delete")
 ORG_ROUTES = collect_routes(ORG_URLCONF)
 ROOT_ROUTES = collect_routes(ROOT_URLCONF)
-BOTH = [(ORG_URLCONF, route) for route in ORG_ROUTES] + [
-    (ROOT_URLCONF, route) for route in ROOT_ROUTES
-]
-IDS = [f"{'org' if conf == ORG_URLCONF else 'root'}:{route.name}" for conf, route in BOTH]
-
-
-@pytest.fixture
-def maker() -> ObjectMaker:
-    return ObjectMaker(*sweep_registry())
-
-
-def url_for(route: Route, urlconf: str, maker: ObjectMaker, org) -> str:
-    try:
-        return reverse(route.name, urlconf=urlconf, kwargs=maker.kwargs_for(route, org))
-    except Unfillable as problem:
-        pytest.fail(f"the sweep cannot fill {route.name}: {problem}")
+BOTH = both_hosts()
+IDS = [route_id(item) for item in BOTH]
 
 
 @pytest.mark.parametrize(("urlconf", "route"), BOTH, ids=IDS)
 def test_unsafe_methods_need_a_csrf_token(urlconf, route, maker, acme, ann, root):
-    url = url_for(route, urlconf, maker, acme)
+    url = url_of(route, urlconf, maker, acme)
     is_org = urlconf == ORG_URLCONF
     for user in (None, ann if is_org else root):
         client = Client(enforce_csrf_checks=True, HTTP_HOST=org_host(acme if is_org else None))
@@ -63,7 +47,7 @@ def test_unsafe_methods_need_a_csrf_token(urlconf, route, maker, acme, ann, root
 
 @pytest.mark.parametrize(("urlconf", "route"), BOTH, ids=IDS)
 def test_private_routes_send_anonymous_visitors_to_log_in(urlconf, route, maker, acme):
-    url = url_for(route, urlconf, maker, acme)
+    url = url_of(route, urlconf, maker, acme)
     client = Client(HTTP_HOST=org_host(acme if urlconf == ORG_URLCONF else None))
     for method in ("get", "head", "post"):
         response = getattr(client, method)(url)
@@ -76,7 +60,7 @@ def test_private_routes_send_anonymous_visitors_to_log_in(urlconf, route, maker,
 
 @pytest.mark.parametrize("route", ORG_ROUTES, ids=[route.name for route in ORG_ROUTES])
 def test_a_subdomain_that_is_no_org_is_404(route, maker, acme, ann, root):
-    url = url_for(route, ORG_URLCONF, maker, acme)
+    url = url_of(route, ORG_URLCONF, maker, acme)
     for user in (None, ann, root):
         client = Client(HTTP_HOST=f"nosuch.{settings.PARENT_HOST}")
         if user is not None:

@@ -13,18 +13,17 @@ from tracpro.orgs.models import Org
 from tracpro.tests.routes import (
     ORG_URLCONF,
     ROOT_URLCONF,
-    ObjectMaker,
+    both_hosts,
     collect_routes,
-    sweep_registry,
+    route_id,
+    url_of,
 )
-from tracpro.tests.test_hostile_input import BOTH, IDS, form_of, url_for
+from tracpro.tests.test_hostile_input import form_of
+
+BOTH = both_hosts()
+IDS = [route_id(item) for item in BOTH]
 
 TOKEN = "0123456789abcdef0123456789abcdef5e3c"
-
-
-@pytest.fixture
-def maker() -> ObjectMaker:
-    return ObjectMaker(*sweep_registry())
 
 
 def org_form_data(org: Org, **overrides) -> dict:
@@ -91,7 +90,7 @@ def test_views_receiving_secrets_keep_them_out_of_error_reports(
     urlconf, route, maker, client_for, acme, ann, root
 ):
     client = client_for(ann, acme) if urlconf == ORG_URLCONF else client_for(root)
-    url = url_for(route, urlconf, maker, acme)
+    url = url_of(route, urlconf, maker, acme)
     form = form_of(client.get(url))
     if form is None or not secret_fields(form):
         return
@@ -105,7 +104,7 @@ def test_the_sweep_finds_the_forms_with_secrets(maker, client_for, acme, ann, ro
     found = set()
     for urlconf, client in ((ORG_URLCONF, client_for(ann, acme)), (ROOT_URLCONF, client_for(root))):
         for route in collect_routes(urlconf):
-            form = form_of(client.get(url_for(route, urlconf, maker, acme)))
+            form = form_of(client.get(url_of(route, urlconf, maker, acme)))
             if form is not None and secret_fields(form):
                 found.add(route.name)
     assert {"orgs.org_update", "accounts.user_create", "accounts:password_change"} <= found

@@ -62,3 +62,9 @@ def test_the_root_home_lists_a_users_orgs(client_for, acme, beta, ann, settings)
     response = client_for(ann).get("/")
     assert list(response.context["orgs"]) == [acme]
     assert "//acme.localhost:8000/" in response.content.decode()
+
+
+def test_help_texts_are_escaped_not_rendered_as_markup(client_for, root):
+    """The subdomain help text says "<subdomain>.localhost"; as markup it vanished."""
+    body = client_for(root).get("/manage/org/create/").content.decode()
+    assert "&lt;subdomain&gt;.localhost" in body
