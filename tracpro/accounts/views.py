@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from tracpro.accounts import throttle
 from tracpro.accounts.forms import LanguageForm, ResetForm, SuperuserForm
 from tracpro.accounts.models import User
-from tracpro.orgs.views import SuperuserRequiredMixin
+from tracpro.orgs.views import OrderedListMixin, SuperuserRequiredMixin
 
 
 class LoginView(auth_views.LoginView):
@@ -129,7 +129,7 @@ class UserCRUDL(SmartCRUDL):
     actions = ("list", "create", "update")
     path = "user"
 
-    class List(SuperuserRequiredMixin, SmartListView):
+    class List(SuperuserRequiredMixin, OrderedListMixin, SmartListView):
         fields = ("email", "full_name", "is_superuser", "is_active", "last_login")
         search_fields = ("email__icontains", "full_name__icontains")
         default_order = ("email",)

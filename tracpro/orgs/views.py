@@ -38,6 +38,15 @@ class SuperuserRequiredMixin:
         return request.user.is_superuser
 
 
+class OrderedListMixin:
+    """smartmin ignores an `_order` that names no column, leaving the list
+    unordered (pages that shift under the reader); fall back to `default_order`."""
+
+    def order_queryset(self, queryset):
+        queryset = super().order_queryset(queryset)
+        return queryset if queryset.ordered else queryset.order_by(*self.default_order)
+
+
 def chooser(request: HttpRequest) -> HttpResponse:
     """The root host's home: the orgs this user can enter."""
     orgs = Org.objects.for_user(request.user).order_by("name")
@@ -51,7 +60,7 @@ class OrgCRUDL(SmartCRUDL):
     actions = ("list", "create", "update")
     path = "org"
 
-    class List(SuperuserRequiredMixin, SmartListView):
+    class List(SuperuserRequiredMixin, OrderedListMixin, SmartListView):
         fields = ("name", "subdomain", "timezone", "language", "is_active")
         search_fields = ("name__icontains", "subdomain__icontains")
         default_order = ("name",)

@@ -154,6 +154,10 @@ def test_the_superuser_list_pages_escape_the_order_parameter(client_for, root, a
     assert "page=2" in body
     assert SCRIPT not in body and ATTRIBUTE not in body
     assert "&lt;script&gt;" in body or "%3Cscript%3E" in body
+    # An `_order` naming no column falls back to the default order: stable pages.
+    listed = response.context["object_list"]
+    assert listed.ordered
+    assert [user.email for user in listed][:2] == ["root@example.com", "user00@example.com"]
 
 
 EXPORT_ROUTES = [
