@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "compressor",
     "smartmin",
+    "axes",
+    "csp",
     "tracpro.accounts",
     "tracpro.orgs",
     "tracpro.groups",
@@ -108,14 +110,18 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "tracpro.health.middleware.RejectNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tracpro.orgs.middleware.OrgMiddleware",
     "tracpro.accounts.middleware.PasswordChangeRequiredMiddleware",
+    # Last: it answers a locked-out login with the lockout page.
+    "axes.middleware.AxesMiddleware",
     "django_hosts.middleware.HostsResponseMiddleware",
 ]
 
@@ -263,6 +269,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a login while the account or the address is locked out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (docs/operations.md, "Lockout"): after LOGIN_FAILURE_LIMIT failed
+# logins for one account, or from one address, further tries are refused for
+# LOGIN_LOCKOUT_MINUTES. Attempts are kept in the database (axes_accessattempt).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_float("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tracpro.accounts.views.locked_out"
+AXES_VERBOSE = False
+# REMOTE_ADDR, or behind a trusted proxy the address it appended (BEHIND_PROXY below).
+AXES_CLIENT_IP_CALLABLE = "tracpro.accounts.throttle.client_ip"
+# Password-reset emails per address (accounts.throttle): this many per window.
+PASSWORD_RESET_LIMIT = env_int("PASSWORD_RESET_LIMIT", 3)
+PASSWORD_RESET_WINDOW = env_int("PASSWORD_RESET_WINDOW", 60 * 60)  # seconds
+# How long a password-reset or invitation link stays valid.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_LINK_DAYS", 3) * 24 * 60 * 60
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -338,12 +366,19 @@ ADMINS = [("Ops", email) for email in env_list("ADMINS", [])]
 
 # Security ----------------------------------------------------------------------
 
-CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+# htmx takes the token from the page (hx-headers on <body>), so no script needs the cookie.
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG:
+# A reverse proxy (nginx, a load balancer) that terminates HTTPS must set
+# X-Forwarded-Proto and overwrite any value the client sent, and append the
+# client's address to X-Forwarded-For: only then set BEHIND_PROXY=1, or anyone
+# could claim to use HTTPS or come from another address.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -353,6 +388,30 @@ if not DEBUG:
     CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [f"https://*.{PARENT_HOST}"])
     # The health check is polled over plain HTTP by load balancers.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Content-Security-Policy (django-csp): scripts, styles, images and connections
+# from TracPro's own host only; no inline script or style, no eval. Each directive
+# can be replaced from the environment, e.g. CSP_MEDIA_SRC="'self' https://media.example.org"
+# for voice recordings served by RapidPro (docs/operations.md, "Content-Security-Policy").
+CSP_DEFAULTS = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],  # Leaflet's and Chart.js's generated images
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "media-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        name: env_list("CSP_" + name.upper().replace("-", "_"), sources)
+        for name, sources in CSP_DEFAULTS.items()
+    }
+}
 
 # Logging -------------------------------------------------------------------------
 
@@ -394,6 +453,9 @@ RAPIDPRO_INBOX_REFRESH_EVERY = env_int("RAPIDPRO_INBOX_REFRESH_EVERY", 60 * 60)
 RAPIDPRO_INBOX_REFRESH_DAYS = env_int("RAPIDPRO_INBOX_REFRESH_DAYS", 7)
 
 # TracPro -------------------------------------------------------------------------
+
+# /healthz checks Postgres, Redis and the broker at most this often per process.
+HEALTHZ_CACHE_SECONDS = env_float("HEALTHZ_CACHE_SECONDS", 2)
 
 # Where the demo orgs find the bundled RapidPro simulator (make run).
 SIMULATOR_URL = env_str("SIMULATOR_URL", f"http://localhost:{env_str('SIMULATOR_PORT', '8001')}")

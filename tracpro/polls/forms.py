@@ -48,4 +48,15 @@ class QuestionForm(forms.ModelForm):
         self.fields["name"].widget.attrs["placeholder"] = self.instance.rapidpro_name
 
 
-QuestionFormSet = forms.modelformset_factory(Question, form=QuestionForm, extra=0, edit_only=True)
+class BaseQuestionFormSet(forms.BaseModelFormSet):
+    """The questions of one poll: the hidden id of each form only accepts them, so a
+    posted id of another poll's (or org's) question is refused, not edited."""
+
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        form.fields[self._pk_field.name].queryset = self.get_queryset()
+
+
+QuestionFormSet = forms.modelformset_factory(
+    Question, form=QuestionForm, formset=BaseQuestionFormSet, extra=0, edit_only=True
+)

@@ -20,6 +20,7 @@ from temba_client.v2 import TembaClient
 from temba_client.v2.types import Message
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 import tracpro
 from tracpro.orgs.models import Org
@@ -53,10 +54,12 @@ class TracProTembaClient(TembaClient):
     method with a timeout; responses map to the same exceptions as upstream.
     """
 
+    @sensitive_variables("token")
     def __init__(self, host: str, token: str, *, timeout: float, **kwargs) -> None:
         super().__init__(host, token, **kwargs)
         self.timeout = timeout
 
+    @sensitive_variables("kwargs")  # its headers carry the token
     def _request(self, method, url, params=None, body=None, retry_on_rate_exceed=False):
         # `retry_on_rate_exceed` is upstream's, and ignored: the client never retries,
         # its callers do, under tracpro.rapidpro.retry's policy.

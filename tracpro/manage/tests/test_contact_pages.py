@@ -240,6 +240,25 @@ def test_a_urn_already_used_in_the_org_is_refused(client_for, acme, ann, regions
     assert Contact.objects.filter(org=acme).count() == 1
 
 
+def test_a_supervisor_learns_nothing_about_contacts_outside_their_regions(
+    client_for, acme, kampala_sam, regions, pushes
+):
+    """A clash with a contact outside their regions is answered exactly as one inside."""
+    make_contact(acme, "Inside Person", urn="tel:+256772000001", region=regions["kampala"])
+    make_contact(acme, "Outside Person", urn="tel:+256772000002", region=regions["gulu"])
+    client = client_for(kampala_sam, acme)
+
+    def errors_for(urn_path: str) -> dict:
+        data = contact_data(regions["kampala"], urn_path=urn_path)
+        response = client.post(url("contacts:create"), data)
+        assert response.status_code == 200
+        assert "Outside Person" not in response.content.decode()
+        return response.context["form"].errors
+
+    assert errors_for("+256772000001") == errors_for("+256772000002")
+    assert Contact.objects.filter(org=acme).count() == 2
+
+
 def test_a_bad_phone_number_is_explained(client_for, acme, ann, regions, pushes):
     data = contact_data(regions["kampala"], urn_path="0772123456")
 

@@ -4,7 +4,9 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, UpdateView
 
 from tracpro.groups.views import AdminRequiredMixin
@@ -46,9 +48,11 @@ class OrgSettingsView(AdminRequiredMixin, UpdateView):
         return response
 
 
+@method_decorator(sensitive_post_parameters("api_token"), name="dispatch")
 class TestConnectionView(SuperuserRequiredMixin, FormView):
     """POST the form's API URL and token; answers with what RapidPro said (an
-    htmx fragment under the form's "Test connection" button)."""
+    htmx fragment under the form's "Test connection" button). A blank token on an
+    existing org's form means its saved one, which the page does not hold."""
 
     form_class = ConnectionForm
     http_method_names = ["post"]

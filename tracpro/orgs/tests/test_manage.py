@@ -67,3 +67,9 @@ def test_the_root_home_lists_a_users_orgs(client_for, acme, beta, ann):
     url = acme.get_absolute_url()
     assert (urlsplit(url).hostname, urlsplit(url).path) == ("acme.localhost", "/")
     assert f'href="{url}"' in response.content.decode()
+
+
+def test_help_texts_are_escaped_not_rendered_as_markup(client_for, root):
+    """The subdomain help text says "<subdomain>.localhost"; as markup it vanished."""
+    body = client_for(root).get("/manage/org/create/").content.decode()
+    assert "&lt;subdomain&gt;.localhost" in body

@@ -294,5 +294,8 @@ class Command(BaseCommand):
     def reset_password(user: User) -> None:
         user.is_active = True
         user.must_change_password = False
+        # As if each demo person had chosen it through their invitation: adding a
+        # demo account to the other org keeps the documented password.
+        user.password_set_by_owner = True
         user.set_password(DEMO_PASSWORD)
         user.save()
