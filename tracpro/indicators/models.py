@@ -22,7 +22,7 @@ class Indicator(models.Model):
 
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="indicators")
     name = models.CharField(_("name"), max_length=128)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=2000)
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"))
     baseline_poll = models.ForeignKey(

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
+from django.conf import settings
 from django.core.cache import caches
 from django.utils import timezone
 
@@ -116,11 +117,11 @@ def test_a_change_made_while_redis_is_down_is_queued_once_it_is_back(
 
     redis.start()
     queue = redis_client_for(redis.broker_url)
-    assert queue.llen("celery") == 0
+    assert queue.llen(settings.ACTIONS_QUEUE) == 0
     with time_machine.travel(timezone.now() + timedelta(minutes=31), tick=False):
         assert requeue_stale_pushes() == 1
-    assert queue.llen("celery") == 1
-    assert str(contact.pk) in queue.lindex("celery", 0).decode()
+    assert queue.llen(settings.ACTIONS_QUEUE) == 1  # pushes run on the actions queue
+    assert str(contact.pk) in queue.lindex(settings.ACTIONS_QUEUE, 0).decode()
 
 
 def redis_client_for(url: str):

@@ -2,6 +2,8 @@
 
 import pytest
 
+from django.conf import settings
+
 from tracpro.tests.production import development_env, manage, production_env
 
 SHOW_MODE = (
@@ -58,7 +60,7 @@ def test_connections_get_the_temp_buffers_the_sync_stages_batches_in(value, expe
 
 def setting_in_production(name: str, **env: str) -> str:
     code = f"from django.conf import settings; print(repr(getattr(settings, {name!r}, None)))"
-    result = manage("shell", "-c", code, **{**production_env(), **env})
+    result = manage("shell", "-c", code, env=production_env(**env))
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]  # after the shell's own notice
 

@@ -83,7 +83,9 @@ def celery_worker(
     concurrency: int = 1,
     app: str = "tracpro.celery",
 ):
-    arguments = ["worker", "--pool", pool, "--concurrency", str(concurrency)]
+    # Every queue, as `make run`'s two workers together: syncs and actions.
+    queues = ",".join(dict.fromkeys(["celery", settings.ACTIONS_QUEUE]))
+    arguments = ["worker", "--pool", pool, "--concurrency", str(concurrency), "--queues", queues]
     arguments += ["--without-heartbeat", "--without-mingle", "--without-gossip"]
     for module in include:
         arguments += ["--include", module]
@@ -99,7 +101,9 @@ def purge_broker() -> None:
     """Drop the tasks earlier tests left queued, so a drill's worker runs only its own."""
     from tracpro.celery import app
 
-    app.control.purge()
+    with app.connection_for_write() as connection:
+        for queue in ("celery", settings.ACTIONS_QUEUE):
+            connection.default_channel.queue_purge(queue)
 
 
 def fast_forward_lock(key: str, longest: float) -> None:
