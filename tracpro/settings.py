@@ -223,6 +223,8 @@ CELERY_BEAT_SCHEDULE = {
             ("fields", 60 * 60),
             ("groups", 60 * 60),
             ("boundaries", 24 * 60 * 60),
+            # counts per poll against RapidPro's own, to find runs gone without a trace
+            ("reconcile", 7 * 24 * 60 * 60),
         )
     },
 }
@@ -351,7 +353,11 @@ RAPIDPRO_TIMEOUT = env_float("RAPIDPRO_TIMEOUT", 30)  # per request
 RAPIDPRO_MAX_ATTEMPTS = env_int("RAPIDPRO_MAX_ATTEMPTS", 5)  # failures in a row before a sync stops
 RAPIDPRO_BACKOFF_BASE = env_float("RAPIDPRO_BACKOFF_BASE", 1)  # first retry; doubles each time
 RAPIDPRO_BACKOFF_CAP = env_float("RAPIDPRO_BACKOFF_CAP", 60)
-RAPIDPRO_MAX_WAIT = env_float("RAPIDPRO_MAX_WAIT", 120)  # a longer Retry-After ends the run
+# A longer Retry-After stops the sync, which queues itself again for when it is over.
+RAPIDPRO_MAX_WAIT = env_float("RAPIDPRO_MAX_WAIT", 120)
+# Incremental syncs re-read this many seconds before their watermark: rows RapidPro
+# stamped earlier may become visible late (docs/sync.md, "Late writes").
+RAPIDPRO_OVERLAP = env_float("RAPIDPRO_OVERLAP", 180)
 RAPIDPRO_INBOX_DAYS = env_int("RAPIDPRO_INBOX_DAYS", 30)  # inbox history fetched at first
 
 # TracPro -------------------------------------------------------------------------

@@ -94,6 +94,7 @@ def test_syncorg_runs_each_kind_and_prints_counts_and_totals_as_json(acme, rapid
         "contacts",
         "runs",
         "inbox",
+        "reconcile",
     ]
     assert all(kind["status"] == "succeeded" for kind in report["kinds"].values())
     assert report["kinds"]["flows"]["created"] == 1

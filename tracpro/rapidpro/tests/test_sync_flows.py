@@ -213,7 +213,8 @@ def test_an_unchanged_flow_needs_no_definition(acme, rapidpro):
 
     assert sync(acme, "flows") == {"flows": "succeeded"}
 
-    assert [endpoint for endpoint, _ in rapidpro.requests] == ["flows"]
+    # the flows and the workspace (its time zone): no definition
+    assert [endpoint for endpoint, _ in rapidpro.requests] == ["flows", "org"]
     assert state(acme, "flows").counts["updated"] == 0
 
 
