@@ -2,12 +2,14 @@
 
 from smartmin.views import SmartCreateView, SmartCRUDL, SmartListView, SmartUpdateView
 
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 
 from tracpro.orgs.forms import OrgForm
-from tracpro.orgs.models import Org
+from tracpro.orgs.models import Org, SyncKind
+from tracpro.orgs.tasks import trigger
 
 ORG_FORM_FIELDS = (
     "name",
@@ -60,6 +62,12 @@ class OrgCRUDL(SmartCRUDL):
         form_class = OrgForm
         fields = ORG_FORM_FIELDS
         success_message = gettext_lazy("Organization created.")
+
+        def post_save(self, obj: Org) -> Org:
+            # Flows, and the workspace's time zone, from RapidPro (in the background).
+            if obj.api_url and obj.api_token:
+                transaction.on_commit(lambda: trigger(obj, SyncKind.FLOWS), robust=True)
+            return super().post_save(obj)
 
     class Update(SuperuserRequiredMixin, SmartUpdateView):
         form_class = OrgForm

@@ -41,7 +41,7 @@ def test_it_configures_the_demo_orgs_from_the_simulator(db, settings, celery_eag
     from unittest import mock
 
     from tracpro.groups.models import Region, ReporterGroup
-    from tracpro.polls.models import Poll, Response
+    from tracpro.polls.models import Poll, Question, Response
     from tracpro.simulator.testing import running_simulator
 
     settings.DEBUG = True
@@ -66,8 +66,13 @@ def test_it_configures_the_demo_orgs_from_the_simulator(db, settings, celery_eag
         }
         supervisor = Membership.objects.get(user__email="kampala@edu.example.com")
         assert [r.name for r in supervisor.regions.all()] == ["Kampala"]
-        assert Poll.objects.for_org(edu).filter(is_active=True).count() == 4
+        polls = Poll.objects.for_org(edu).filter(is_active=True)
+        assert polls.count() == 5
+        assert polls.filter(flow_type=Poll.FlowType.VOICE).count() == 1  # the voice poll
         assert Response.objects.for_org(edu).count() > 500
+        assert edu.timezone == edu.workspace_timezone == "Africa/Kampala"  # from RapidPro
+        shown = Question.objects.filter(poll__org=edu, show_no_response=True)
+        assert set(shown.values_list("question_type", flat=True)) == {"categorical"}
 
         # An admin's later choices survive another run.
         Region.objects.filter(org=edu, name="Wakiso").update(parent=None)

@@ -52,9 +52,8 @@ class ReconcileSyncer(Syncer):
             entry["drift"] = remote - local
             entry["dates"] = self.date_drifts(poll, started) if entry["drift"] else []
             report.append(entry)
-        self.counts.skipped = sum(1 for entry in report if not entry["drift"])
-        self.counts.failed = sum(1 for entry in report if entry["drift"])
-        self.context.result.extra = {"polls": report}
+        drifted = sum(1 for entry in report if entry["drift"])
+        self.context.result.extra = {"polls": report, "drifted": drifted}
         self.context.report(len(report), len(report), "Reconciliation")
 
     def runs_per_start(self, polls: list[Poll]) -> Counter:

@@ -189,8 +189,9 @@ def test_a_backfill_of_100000_runs_under_a_tight_rate_limit_waits_and_finishes(
         assert state(acme, "runs").failures == 0
         truth = simulator.summary("edu")["flows"]
         for poll in Poll.objects.filter(org=acme, is_active=True):
-            assert Response.objects.filter(pollrun__poll=poll).count() == (
-                truth[poll.flow_uuid]["runs"]
+            assert (
+                Response.objects.filter(pollrun__poll=poll).count()
+                == (truth[poll.flow_uuid]["runs"])
             )
 
 

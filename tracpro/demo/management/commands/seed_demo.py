@@ -1,6 +1,8 @@
 """Create (or bring back) the demo world: a superuser and the orgs `edu` and `health`,
-pointed at the bundled RapidPro simulator and configured as an admin would: polls,
+pointed at the bundled RapidPro simulator and configured as an admin would: polls
+(the voice poll included), "No response" shown for the categorical questions,
 regions in a hierarchy linked to boundaries, reporter groups, the Kampala supervisor.
+The time zone comes from the workspace (the first flows sync).
 
 The first run configures the orgs; later runs leave an admin's changes alone and
 only bring the mirror up to date. Development only: the passwords are public.
@@ -22,20 +24,18 @@ from tracpro.groups.models import Boundary, Region, RemoteGroup, ReporterGroup
 from tracpro.groups.services import select_groups, update_region
 from tracpro.manage.members import set_regions
 from tracpro.orgs.models import Membership, Org, Role
-from tracpro.polls.models import Poll
+from tracpro.polls.models import Poll, Question, QuestionType
 
 DEMO_PASSWORD = "tracpro-demo"  # noqa: S105 - documented demo credential
 
 ORGS = {
     "edu": {
         "name": "Uganda Education Monitoring",
-        "timezone": "Africa/Kampala",
         "language": "en",
         "languages": ["en", "fr", "ar", "fa"],
     },
     "health": {
         "name": "Uganda Health Monitoring",
-        "timezone": "Africa/Kampala",
         "language": "en",
         "languages": ["en", "fr"],
     },
@@ -116,9 +116,14 @@ class Command(BaseCommand):
                     org.save(update_fields=["api_url", "api_token"])
         for subdomain in tokens:
             org = orgs[subdomain]
-            if not Region.objects.for_org(org).exists():
+            new = not Region.objects.for_org(org).exists()
+            if new:
                 self.configure(org)
             self.sync(org)
+            if new:  # the questions exist once the selected polls are synced
+                Question.objects.filter(
+                    poll__org=org, question_type=QuestionType.CATEGORICAL
+                ).update(show_no_response=True)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
 
     def configure(self, org: Org) -> None:
