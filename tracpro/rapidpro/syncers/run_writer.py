@@ -15,7 +15,14 @@ from django.db import connection
 
 from tracpro.contacts.models import Contact
 from tracpro.polls.models import Answer, PollRun, Question, QuestionType, Response
-from tracpro.polls.rollups import RollupTracker, joining_by_index, lock_org, rebuild
+from tracpro.polls.rollups import (
+    DELETE_ANSWER_ROLLUPS,
+    DELETE_RESPONSE_ROLLUPS,
+    RollupTracker,
+    joining_by_index,
+    lock_org,
+    rebuild,
+)
 from tracpro.rapidpro.sql import (
     analyze,
     column_defaults,
@@ -459,6 +466,9 @@ def relocate_local_dates(org) -> None:
     writer = RunWriter(org)
     with connection.cursor() as cursor:
         lock_org(cursor, org.pk)
+        # rebuilt below; they would hold on to poll dates that go
+        cursor.execute(DELETE_ANSWER_ROLLUPS, {"org": org.pk})
+        cursor.execute(DELETE_RESPONSE_ROLLUPS, {"org": org.pk})
     analyze(*MIRROR_TABLES)
     columns, values, params = column_defaults(
         PollRun, ["poll_id", "kind", "start_uuid", "conducted_on", "local_date"]

@@ -27,6 +27,7 @@ from temba_client.v2.types import (
 )
 
 BASE = "http://rapidpro.fake/api/v2"
+KAMPALA_EVENING = datetime(2025, 3, 3, 19, 0, tzinfo=UTC)  # 22:00 in Kampala (UTC+3)
 _ids = itertools.count(1)
 
 
