@@ -51,21 +51,22 @@ def _at_least(minimum: int):
     return parse
 
 
-def _positive(value: str) -> float:
+def _decimal(value: str) -> float:
     try:
-        number = float(value)
+        return float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid number {value!r}") from None
+
+
+def _positive(value: str) -> float:
+    number = _decimal(value)
     if number <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {value}")
     return number
 
 
 def _share(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {value!r}") from None
+    number = _decimal(value)
     if not 0 <= number <= 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return number

@@ -1,9 +1,7 @@
 """Flows become polls and their results questions (unit tests, RapidPro faked at the
 seam); admins' choices survive every sync, and no poll is deleted with its data."""
 
-from unittest import mock
 
-import pytest
 
 from tracpro.polls.models import Poll, Question, QuestionType
 from tracpro.polls.tests.factories import make_pollrun, make_response
@@ -42,13 +40,6 @@ def router_node(
         },
         "exits": [{"uuid": f"exit-{n}"} for n in categories],
     }
-
-
-@pytest.fixture
-def rapidpro():
-    fake = fakes.FakeRapidPro()
-    with mock.patch("tracpro.rapidpro.client.get_client", autospec=True, return_value=fake):
-        yield fake
 
 
 def add_flow(rapidpro, name: str, nodes: list[dict], archived: bool = False) -> dict:
