@@ -249,6 +249,7 @@ def import_archives(org: Org, files: list[bytes]) -> None:
     importer = ArchiveImporter(syncer)
     for content in files:
         importer.ingest(content, syncer.polls)
+    importer.finish(syncer.polls)
 
 
 def mirror_rows(org: Org, pages: list[list]) -> tuple[list[tuple], list[tuple]]:

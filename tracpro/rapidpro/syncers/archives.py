@@ -35,14 +35,14 @@ from temba_client.v2.types import Archive
 from django.conf import settings
 from django.db import DataError, connection, transaction
 
-from tracpro.polls.models import Poll
+from tracpro.polls.models import Poll, Question, QuestionType
 from tracpro.polls.rules import NUMBER_PATTERN
 from tracpro.rapidpro.definitions import NO_RESPONSE
 from tracpro.rapidpro.models import RunArchive
 from tracpro.rapidpro.paging import SyncError
 from tracpro.rapidpro.sql import create_staging_table, execute
 from tracpro.rapidpro.syncers.base import Counts, tune_batch_transaction
-from tracpro.rapidpro.syncers.run_writer import RunWriter
+from tracpro.rapidpro.syncers.run_writer import RunWriter, finish_bulk
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,8 @@ class ArchiveImporter:
         """Every run archive not yet read for these polls' flows (with `since`: every
         archive that ends after it, read again)."""
         counts = Counts()
+        written: list[Poll] = []
+        done: list[tuple[Archive, list[str]]] = []
         listed = self.syncer.fetch_all(
             lambda: self.syncer.client.get_archives(type="run"), "archive"
         )
@@ -70,13 +72,19 @@ class ArchiveImporter:
                 continue
             if since is not None and archive_end(archive) <= since:
                 continue
-            done = RunArchive.objects.filter(org=self.org, hash=archive.hash).first()
-            read = set(done.flow_uuids) if done and since is None else set()
+            known = RunArchive.objects.filter(org=self.org, hash=archive.hash).first()
+            read = set(known.flow_uuids) if known and since is None else set()
             wanted = [poll for poll in polls if poll.flow_uuid not in read]
             if not wanted:
                 continue
             self.syncer.context.report(label=f"Archive of {archive_label(archive)}")
             counts.add(self.ingest(self.download(archive), wanted))
+            written.extend(poll for poll in wanted if poll not in written)
+            done.append((archive, sorted(read | {poll.flow_uuid for poll in polls})))
+        if counts.created or counts.updated:
+            self.finish(written)
+        # Only now: an import killed before the rollups were recomputed is done again.
+        for archive, flow_uuids in done:
             RunArchive.objects.update_or_create(
                 org=self.org,
                 hash=archive.hash,
@@ -84,7 +92,7 @@ class ArchiveImporter:
                     "start_date": archive.start_date.date(),
                     "period": archive.period or "",
                     "record_count": archive.record_count,
-                    "flow_uuids": sorted(read | {poll.flow_uuid for poll in polls}),
+                    "flow_uuids": flow_uuids,
                 },
             )
         return counts
@@ -100,6 +108,11 @@ class ArchiveImporter:
         return content
 
     def ingest(self, content: bytes, polls: list[Poll]) -> Counts:
+        """An archive's runs of these polls, in batches written without the rollups and
+        the same-day rule, which `finish` recomputes once every archive is written:
+        archives hold months of runs, and recomputing once is cheaper than a delta
+        per batch. Until then (and if the import is killed, until the next sync
+        imports the archives again) the charts lack the runs written so far."""
         counts = Counts()
         for chunk in batches_of_lines(content, LINES_PER_BATCH):
             with transaction.atomic():
@@ -107,12 +120,18 @@ class ArchiveImporter:
                 writer = RunWriter(self.org)
                 writer.stage()
                 staged, failed = self.stage_lines(chunk, polls)
-                written = writer.write_staged(staged)
+                written = writer.write_staged(staged, bulk=True)
                 written.failed += failed
                 counts.add(written)
                 self.syncer.keep_statistics_fresh(written.created)
         self.syncer.counts.add(counts)
         return counts
+
+    def finish(self, polls: list[Poll]) -> None:
+        """The same-day rule and the rollups, after `ingest` wrote archives' runs."""
+        numeric = Question.objects.filter(poll__in=polls, question_type=QuestionType.NUMERIC)
+        with transaction.atomic():
+            finish_bulk(self.org, list(numeric.values_list("pk", flat=True)))
 
     def stage_lines(self, chunk: bytes, polls: list[Poll]) -> tuple[int, int]:
         """The runs of these polls in `chunk` (JSON lines) into the writer's staging

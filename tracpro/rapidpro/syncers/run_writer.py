@@ -88,8 +88,11 @@ class RunWriter:
         create_staging_table("sync_answers", ANSWER_COLUMNS)
         create_staging_table("sync_groups", GROUP_COLUMNS)
 
-    def write_staged(self, staged: int) -> Counts:
-        """Write the `staged` runs in sync_raw_runs and their answers in sync_answers."""
+    def write_staged(self, staged: int, bulk: bool = False) -> Counts:
+        """Write the `staged` runs in sync_raw_runs and their answers in sync_answers.
+
+        `bulk` (an archive import) leaves the rollups and the same-day rule alone: the
+        caller recomputes both once it has written every batch (`finish_bulk`)."""
         counts = Counts()
         # Runs the mirror already holds in this version or a newer one change nothing.
         # (A subquery per run, not a join: see SYNC_RUNS.)
@@ -104,16 +107,18 @@ class RunWriter:
             # The joins below must start from these few rows and use the big tables'
             # indexes; without statistics on them the planner may scan whole tables.
             analyze("sync_raw_runs (run_uuid, contact_uuid)", "sync_answers (run_uuid)")
-            tracker = RollupTracker(self.org)
+            tracker = None if bulk else RollupTracker(self.org)
             self.prepare_rows()
-            self.name_scope(tracker)
-            tracker.before()
+            if tracker is not None:
+                self.name_scope(tracker)
+                tracker.before()
             counts.created, counts.updated = self.write_responses()
             with joining_by_index():
                 self.run(DEACTIVATE_OLDER)
             self.write_answers(counts.updated)
-            self.run(SAME_DAY_FOR_GROUPS)
-            tracker.after()
+            if tracker is not None:
+                self.run(SAME_DAY_FOR_GROUPS)
+                tracker.after()
         execute("DROP TABLE IF EXISTS sync_raw_runs, sync_runs, sync_answers, sync_groups")
         return counts
 
@@ -394,6 +399,16 @@ def recompute_values(org, question_ids: list[int]) -> None:
     tracker.after()
 
 
+def finish_bulk(org, question_ids: list[int]) -> None:
+    """After a bulk write (an archive import): the same-day rule for these questions
+    and every rollup of the org, recomputed from the rows (inside a transaction)."""
+    with connection.cursor() as cursor:
+        lock_org(cursor, org.pk)
+    analyze(*MIRROR_TABLES)
+    execute(SAME_DAY_FOR_QUESTIONS, {"rule": org.same_day_rule, "questions": question_ids})
+    rebuild(org)
+
+
 # A new time zone: poll dates of flow starts get the new local day of their first run;
 # runs without a start move to the day poll date of their new local day (created when
 # missing, emptied ones removed); answers get their new local day. Each contact's
@@ -475,10 +490,5 @@ def relocate_local_dates(org) -> None:
     )
     for statement in RELOCATE:
         writer.run(statement.replace("{columns}", columns).replace("{values}", values), params)
-    numeric = list(
-        Question.objects.filter(poll__org=org, question_type=QuestionType.NUMERIC).values_list(
-            "pk", flat=True
-        )
-    )
-    execute(SAME_DAY_FOR_QUESTIONS, {"rule": org.same_day_rule, "questions": numeric})
-    rebuild(org)
+    numeric = Question.objects.filter(poll__org=org, question_type=QuestionType.NUMERIC)
+    finish_bulk(org, list(numeric.values_list("pk", flat=True)))
