@@ -73,6 +73,7 @@ def archive_old_runs(store: OrgStore, now: int, retention_days: int, delete: boo
                 day = date.fromordinal(day.toordinal() + 1)
     for archive in archives:
         archive.rids.sort(key=lambda rid: (runs.modified[rid - 1], rid))
+        content(store, archive)  # written once, like the archiver: listings stay quick
     store.archives = sorted(archives, key=lambda a: (a.start, a.period), reverse=True)
     if delete:
         for archive in archives:
@@ -96,10 +97,11 @@ def _monthly(day: date, by_day: dict[date, list[int]]) -> Archive:
 
 
 def content(store: OrgStore, archive: Archive) -> bytes:
-    if archive.content is None:
+    """The archive's gzipped JSON lines (empty for an empty archive)."""
+    if archive.content is None and archive.rids:
         lines = "".join(record_line(store, rid) + "\n" for rid in archive.rids)
         archive.content = gzip.compress(lines.encode(), compresslevel=6, mtime=0)
-    return archive.content
+    return archive.content or b""
 
 
 def listing(store: OrgStore, period: str | None, kind: str | None) -> list[dict]:
@@ -108,7 +110,7 @@ def listing(store: OrgStore, period: str | None, kind: str | None) -> list[dict]
     for archive in store.archives:
         if (period and archive.period != period) or (kind and kind != "run"):
             continue
-        data = content(store, archive) if archive.rids else b""
+        data = content(store, archive)
         found.append(
             {
                 "type": "run",
