@@ -47,7 +47,7 @@ from tracpro.rapidpro.syncers.run_writer import RunWriter, finish_bulk
 logger = logging.getLogger(__name__)
 
 LINES = "sync_archive_lines"
-LINES_PER_BATCH = 50_000  # runs per transaction: fewer, larger transactions write faster
+LINES_PER_BATCH = 100_000  # runs per transaction: fewer, larger transactions write faster
 NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")  # jsonb refuses \u0000; the sync drops NULs
 
 

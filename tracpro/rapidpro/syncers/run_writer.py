@@ -404,7 +404,6 @@ def finish_bulk(org, question_ids: list[int]) -> None:
     and every rollup of the org, recomputed from the rows (inside a transaction)."""
     with connection.cursor() as cursor:
         lock_org(cursor, org.pk)
-    analyze(*MIRROR_TABLES)
     execute(SAME_DAY_FOR_QUESTIONS, {"rule": org.same_day_rule, "questions": question_ids})
     rebuild(org)
 
