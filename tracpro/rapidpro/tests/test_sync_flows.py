@@ -1,8 +1,6 @@
 """Flows become polls and their results questions (unit tests, RapidPro faked at the
 seam); admins' choices survive every sync, and no poll is deleted with its data."""
 
-
-
 from tracpro.polls.models import Poll, Question, QuestionType
 from tracpro.polls.tests.factories import make_pollrun, make_response
 from tracpro.rapidpro.tests import fakes
