@@ -248,6 +248,8 @@ CELERY_BEAT_SCHEDULE = {
             ("fields", 60 * 60),
             ("groups", 60 * 60),
             ("boundaries", 24 * 60 * 60),
+            # counts per poll against RapidPro's own, to find runs gone without a trace
+            ("reconcile", 7 * 24 * 60 * 60),
         )
     },
 }
@@ -389,6 +391,9 @@ if not DEBUG:
     # The health check is polled over plain HTTP by load balancers.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# Where the demo orgs find the bundled RapidPro simulator (make run).
+SIMULATOR_URL = env_str("SIMULATOR_URL", f"http://localhost:{env_str('SIMULATOR_PORT', '8001')}")
+
 # Content-Security-Policy (django-csp): scripts, styles, images and connections
 # from TracPro's own host only; no inline script or style, no eval. Each directive
 # can be replaced from the environment, e.g. CSP_MEDIA_SRC="'self' https://media.example.org"
@@ -400,7 +405,9 @@ CSP_DEFAULTS = {
     "img-src": ["'self'", "data:"],  # Leaflet's and Chart.js's generated images
     "font-src": ["'self'"],
     "connect-src": ["'self'"],
-    "media-src": ["'self'"],
+    # Voice recordings play from where RapidPro keeps them: in development, the
+    # bundled simulator; in production, list the RapidPro media hosts in CSP_MEDIA_SRC.
+    "media-src": ["'self'", SIMULATOR_URL] if DEBUG else ["'self'"],
     "object-src": ["'none'"],
     "base-uri": ["'self'"],
     "form-action": ["'self'"],
@@ -444,7 +451,11 @@ RAPIDPRO_TIMEOUT = env_float("RAPIDPRO_TIMEOUT", 30)  # per request
 RAPIDPRO_MAX_ATTEMPTS = env_int("RAPIDPRO_MAX_ATTEMPTS", 5)  # failures in a row before a sync stops
 RAPIDPRO_BACKOFF_BASE = env_float("RAPIDPRO_BACKOFF_BASE", 1)  # first retry; doubles each time
 RAPIDPRO_BACKOFF_CAP = env_float("RAPIDPRO_BACKOFF_CAP", 60)
-RAPIDPRO_MAX_WAIT = env_float("RAPIDPRO_MAX_WAIT", 120)  # a longer Retry-After ends the run
+# A longer Retry-After stops the sync, which queues itself again for when it is over.
+RAPIDPRO_MAX_WAIT = env_float("RAPIDPRO_MAX_WAIT", 120)
+# Incremental syncs re-read this many seconds before their watermark: rows RapidPro
+# stamped earlier may become visible late (docs/sync.md, "Late writes").
+RAPIDPRO_OVERLAP = env_float("RAPIDPRO_OVERLAP", 180)
 RAPIDPRO_INBOX_DAYS = env_int("RAPIDPRO_INBOX_DAYS", 30)  # inbox history fetched at first
 # Each inbox pass reads again this far before its watermark (messages handled late).
 RAPIDPRO_INBOX_OVERLAP = env_int("RAPIDPRO_INBOX_OVERLAP", 60 * 60)
@@ -456,6 +467,3 @@ RAPIDPRO_INBOX_REFRESH_DAYS = env_int("RAPIDPRO_INBOX_REFRESH_DAYS", 7)
 
 # /healthz checks Postgres, Redis and the broker at most this often per process.
 HEALTHZ_CACHE_SECONDS = env_float("HEALTHZ_CACHE_SECONDS", 2)
-
-# Where the demo orgs find the bundled RapidPro simulator (make run).
-SIMULATOR_URL = env_str("SIMULATOR_URL", f"http://localhost:{env_str('SIMULATOR_PORT', '8001')}")

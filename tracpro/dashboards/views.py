@@ -8,7 +8,7 @@ count of each page does not grow with the data.
 """
 
 from collections import Counter, defaultdict
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, QuerySet
@@ -388,10 +388,18 @@ class ResponseByPollRunView(PollRunMixin, TemplateView):
             response__in=[response.pk for response in page], question__in=questions
         ).values_list("response_id", "question_id", "value"):
             answers[response_id][question_id] = value
+        recordings = {q.pk for q in questions if q.question_type == QuestionType.RECORDING}
         rows = [
             {
                 "response": response,
-                "answers": [answers[response.pk].get(question.pk, "") for question in questions],
+                "answers": [
+                    {
+                        "text": answers[response.pk].get(question.pk, ""),
+                        "audio": question.pk in recordings
+                        and playable(answers[response.pk].get(question.pk, "")),
+                    }
+                    for question in questions
+                ],
             }
             for response in page
         ]
@@ -487,6 +495,12 @@ class ParticipationView(FilteredMixin, TemplateView):
             export_query=without(self.request, "page", "_format", "spoof"),
         )
         return context
+
+
+def playable(url: str) -> bool:
+    """A recording's URL the browser may load itself: http(s) only. TracPro never
+    fetches or proxies it; the page plays it from where RapidPro keeps it."""
+    return urlsplit(url).scheme in ("http", "https")
 
 
 def without(request: HttpRequest, *names: str) -> str:

@@ -2,6 +2,7 @@
 
 from smartmin.views import SmartCreateView, SmartCRUDL, SmartListView, SmartUpdateView
 
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -9,7 +10,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
 from tracpro.orgs.forms import OrgForm
-from tracpro.orgs.models import Org
+from tracpro.orgs.models import Org, SyncKind
+from tracpro.orgs.tasks import trigger
 
 ORG_FORM_FIELDS = (
     "name",
@@ -72,6 +74,12 @@ class OrgCRUDL(SmartCRUDL):
         form_class = OrgForm
         fields = ORG_FORM_FIELDS
         success_message = gettext_lazy("Organization created.")
+
+        def post_save(self, obj: Org) -> Org:
+            # Flows, and the workspace's time zone, from RapidPro (in the background).
+            if obj.api_url and obj.api_token:
+                transaction.on_commit(lambda: trigger(obj, SyncKind.FLOWS), robust=True)
+            return super().post_save(obj)
 
     @method_decorator(sensitive_post_parameters("api_token"), name="dispatch")
     class Update(SuperuserRequiredMixin, SmartUpdateView):

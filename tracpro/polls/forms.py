@@ -40,8 +40,13 @@ class PollForm(forms.ModelForm):
 class QuestionForm(forms.ModelForm):
     class Meta:
         model = Question
-        fields = ["name", "question_type", "is_active"]
-        labels = {"name": _("Name"), "question_type": _("Type"), "is_active": _("Shown")}
+        fields = ["name", "question_type", "is_active", "show_no_response"]
+        labels = {
+            "name": _("Name"),
+            "question_type": _("Type"),
+            "is_active": _("Shown"),
+            "show_no_response": _("Show “No response”"),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -23,6 +23,14 @@ class Poll(models.Model):
         ARCHIVED = "archived", _("Archived in RapidPro")
         MISSING = "missing", _("No longer in RapidPro")
 
+    class FlowType(models.TextChoices):
+        """As RapidPro's flows API names them."""
+
+        MESSAGE = "message", _("Messaging")
+        VOICE = "voice", _("Voice")
+        BACKGROUND = "background", _("Background")
+        SURVEY = "survey", _("Surveyor")
+
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="polls")
     flow_uuid = models.CharField(max_length=36)
     rapidpro_name = models.CharField(_("RapidPro name"), max_length=255)
@@ -32,6 +40,12 @@ class Poll(models.Model):
     flow_state = models.CharField(
         max_length=16, choices=FlowState.choices, default=FlowState.ACTIVE
     )
+    flow_type = models.CharField(
+        _("flow type"), max_length=16, choices=FlowType.choices, default=FlowType.MESSAGE
+    )
+    # The flow's modified_on as RapidPro last reported it: its definition is fetched
+    # again only when this moves.
+    remote_modified_on = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(_("selected as a poll"), default=False)
     # How many results (questions) the flow defines, as RapidPro reports it; 0
     # for single-message flows, None until the flows sync has seen it.
@@ -65,6 +79,7 @@ class QuestionType(models.TextChoices):
     NUMERIC = "numeric", _("Numeric")
     CATEGORICAL = "categorical", _("Categorical")
     OPEN = "open", _("Open-ended")
+    RECORDING = "recording", _("Recording")  # a voice flow's recorded answer: its URL
 
 
 class PollChildQuerySet(models.QuerySet):
@@ -122,6 +137,20 @@ class Question(models.Model):
     categories = models.JSONField(default=list, blank=True)
     rules = models.JSONField(default=list, blank=True)
     node_uuids = models.JSONField(default=list, blank=True)
+    # The names of its waits' timeout categories ("No Response", or renamed): a result
+    # in one of them is a timeout, never an answer.
+    timeout_categories = models.JSONField(default=list, blank=True)
+    # The categories RapidPro's flows API reports for the result, as reported, so a
+    # flows sync notices a change without fetching the definition.
+    reported_categories = models.JSONField(default=list, blank=True)
+    show_no_response = models.BooleanField(
+        _("show “No response”"),
+        default=False,
+        help_text=_(
+            "Categorical charts show contacts who did not answer this question as a "
+            "share of their own."
+        ),
+    )
     order = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(_("shown"), default=True)
     is_present = models.BooleanField(default=True, help_text="False once the flow drops the key.")
@@ -195,9 +224,25 @@ class PollRun(models.Model):
 
 
 class ResponseStatus(models.TextChoices):
+    """What the contact did in a run.
+
+    Empty: they never replied (RapidPro's `responded` is false): a wait that timed
+    out is not an answer. Complete: they replied, the run reached the end of the flow
+    and none of its questions timed out, so every question the run asked was
+    answered. Partial: they replied, but the run stopped on the way (it expired, was
+    interrupted or still waits) or a question timed out.
+    """
+
     EMPTY = "empty", _("No response")
     PARTIAL = "partial", _("Partial response")
     COMPLETE = "complete", _("Complete response")
+
+    @classmethod
+    def of(cls, responded: bool, completed: bool, timed_out: bool) -> "ResponseStatus":
+        """The status of a run (the archive import decides the same in SQL)."""
+        if not responded:
+            return cls.EMPTY
+        return cls.COMPLETE if completed and not timed_out else cls.PARTIAL
 
 
 class Response(models.Model):

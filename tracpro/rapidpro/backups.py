@@ -1,13 +1,17 @@
 """Backups of what TracPro owns, over pg_dump / pg_restore.
 
-A backup holds the whole schema and the data of every table except the mirror:
-the rows the sync copies from RapidPro and can copy again (contacts, poll dates,
-responses, answers, their rollups, inbox messages) and the sync's own progress
-(SyncState, SyncStream), so that after a restore every sync starts from the
-beginning and refills the mirror. Everything else is kept: users, memberships,
-orgs and their settings, regions and their tree, reporter groups, the chosen
-polls and questions and their names, contact field choices, and every table a
-new app adds unless it is listed in MIRROR_MODELS below.
+A backup holds the whole schema and the data of every table except the bulk of
+the mirror: the runs the sync copies from RapidPro and can copy again (responses,
+answers, their rollups) and the sync's own progress (SyncState, SyncStream,
+RunArchive), so that after a restore every sync starts from the beginning and
+refills them. Everything else is kept: users, memberships, orgs and their
+settings, regions and their tree, reporter groups, the chosen polls and questions
+and their names, contact field choices, indicators, the message log, and every
+table a new app adds unless it is listed in MIRROR_MODELS below. Contacts, poll
+dates and inbox messages are kept although the sync could fetch them again: part
+of them is TracPro's own (a contact added or changed here and not yet pushed, a
+poll date started here, a reply's mark on the message it answered), and the
+message log points at them; the sync then updates them in place.
 
 The data of sessions and login-throttling records is left out too: they are
 short-lived, and a restore logs everyone out.
@@ -26,15 +30,13 @@ from django.db.models import Model
 # Rows the sync refills from RapidPro, and its progress. A model not listed here
 # is backed up: a new table is safe by default.
 MIRROR_MODELS = (
-    "contacts.Contact",
-    "polls.PollRun",
     "polls.Response",
     "polls.Answer",
     "polls.AnswerRollup",
     "polls.ResponseRollup",
-    "msgs.InboxMessage",
     "orgs.SyncState",
     "rapidpro.SyncStream",
+    "rapidpro.RunArchive",
 )
 TRANSIENT_MODELS = (
     "sessions.Session",

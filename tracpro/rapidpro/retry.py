@@ -28,8 +28,9 @@ class RetryPolicy:
     backoff_base: float  # seconds before the first retry; doubles with each retry
     backoff_cap: float  # the longest backoff
     # A longer Retry-After ends a sync's run instead: a worker should not idle for
-    # an hour, and the next scheduled run resumes from its cursor. Pushes wait in
-    # the broker, not in a worker, so they have no such limit.
+    # an hour; the sync is queued again for when the wait is over and resumes from
+    # its cursor (paging.RateLimited). Pushes wait in the broker, not in a worker,
+    # so they have no such limit.
     max_wait: float = math.inf
 
     @classmethod

@@ -42,6 +42,7 @@ TIME_LIMITS = {
     SyncKind.CONTACTS: 30 * 60,
     SyncKind.RUNS: 30 * 60,
     SyncKind.INBOX: 10 * 60,
+    SyncKind.RECONCILE: 10 * 60,
 }
 BUDGET = 0.75
 # The lock of a sync lives this long past its last batch (see orgs.tasks.heartbeat):

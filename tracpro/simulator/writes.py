@@ -24,7 +24,7 @@ from .api import (
     start_json,
 )
 from .clock import fmt_local, parse_datetime
-from .engine import format_decimal, parse_decimal, snakify
+from .engine import field_key, format_decimal, parse_decimal
 from .ids import label_uuid
 from .live import interrupt_contact
 from .store import (
@@ -679,7 +679,7 @@ def post_fields(store: OrgStore, query: Query, body: object, now: int) -> Result
     if field is not None:
         field.name, field.type = name, field_type
         return 200, field_json(store, field)
-    field = ContactField(snakify(name), name, field_type, now)
+    field = ContactField(field_key(name), name, field_type, now)
     if any(f.key == field.key for f in store.fields):
         raise ApiError(400, {"name": ["This field must be unique."]})
     store.fields.append(field)

@@ -42,7 +42,7 @@ def test_it_configures_the_demo_orgs_from_the_simulator(db, settings, celery_eag
 
     from tracpro.groups.models import Region, ReporterGroup
     from tracpro.indicators.models import Indicator
-    from tracpro.polls.models import Poll, Response
+    from tracpro.polls.models import Poll, Question, Response
     from tracpro.simulator.testing import running_simulator
 
     settings.DEBUG = True
@@ -67,7 +67,9 @@ def test_it_configures_the_demo_orgs_from_the_simulator(db, settings, celery_eag
         }
         supervisor = Membership.objects.get(user__email="kampala@edu.example.com")
         assert [r.name for r in supervisor.regions.all()] == ["Kampala"]
-        assert Poll.objects.for_org(edu).filter(is_active=True).count() == 4
+        polls = Poll.objects.for_org(edu).filter(is_active=True)
+        assert polls.count() == 5
+        assert polls.filter(flow_type=Poll.FlowType.VOICE).count() == 1  # the voice poll
         assert Response.objects.for_org(edu).count() > 500
         (indicator,) = Indicator.objects.for_org(edu)
         assert (indicator.baseline_poll.rapidpro_name, indicator.baseline_question.result_key) == (
@@ -86,6 +88,9 @@ def test_it_configures_the_demo_orgs_from_the_simulator(db, settings, celery_eag
         assert sent["message"].audience == "non_respondents"
         assert sent["reply"].created_by.email == "kampala@edu.example.com"
         assert sent["reply"].contact.inbox_messages.filter(replied_on__isnull=False).exists()
+        assert edu.timezone == edu.workspace_timezone == "Africa/Kampala"  # from RapidPro
+        shown = Question.objects.filter(poll__org=edu, show_no_response=True)
+        assert set(shown.values_list("question_type", flat=True)) == {"categorical"}
 
         # An admin's later choices survive another run.
         Region.objects.filter(org=edu, name="Wakiso").update(parent=None)

@@ -14,8 +14,15 @@ The rows come from `RunsSyncer.rows_for` (runs.py), in `RUN_COLUMNS` and
 from django.db import connection
 
 from tracpro.contacts.models import Contact
-from tracpro.polls.models import Answer, PollRun, Response
-from tracpro.polls.rollups import RollupTracker, joining_by_index, lock_org
+from tracpro.polls.models import Answer, PollRun, Question, QuestionType, Response
+from tracpro.polls.rollups import (
+    DELETE_ANSWER_ROLLUPS,
+    DELETE_RESPONSE_ROLLUPS,
+    RollupTracker,
+    joining_by_index,
+    lock_org,
+    rebuild,
+)
 from tracpro.rapidpro.sql import (
     analyze,
     column_defaults,
@@ -66,7 +73,13 @@ class RunWriter:
         return execute(sql, {**self.params, **(extra or {})})
 
     def write(self, run_rows: list[tuple], answer_rows: list[tuple]) -> Counts:
-        counts = Counts()
+        self.stage()
+        copy_rows("sync_raw_runs", RUN_COLUMNS, run_rows)
+        copy_rows("sync_answers", ANSWER_COLUMNS, answer_rows)
+        return self.write_staged(len(run_rows))
+
+    def stage(self) -> None:
+        """Take the org's ingest lock and create the (empty) staging tables."""
         # Held from here: which runs are new is decided below, and no other writer
         # of this org's responses may change that before the commit.
         with connection.cursor() as cursor:
@@ -74,8 +87,13 @@ class RunWriter:
         create_staging_table("sync_raw_runs", RUN_COLUMNS)
         create_staging_table("sync_answers", ANSWER_COLUMNS)
         create_staging_table("sync_groups", GROUP_COLUMNS)
-        copy_rows("sync_raw_runs", RUN_COLUMNS, run_rows)
-        copy_rows("sync_answers", ANSWER_COLUMNS, answer_rows)
+
+    def write_staged(self, staged: int, bulk: bool = False) -> Counts:
+        """Write the `staged` runs in sync_raw_runs and their answers in sync_answers.
+
+        `bulk` (an archive import) leaves the rollups and the same-day rule alone: the
+        caller recomputes both once it has written every batch (`finish_bulk`)."""
+        counts = Counts()
         # Runs the mirror already holds in this version or a newer one change nothing.
         # (A subquery per run, not a join: see SYNC_RUNS.)
         counts.skipped += self.run(
@@ -85,20 +103,22 @@ class RunWriter:
                 WHERE r.org_id = %(org)s AND r.run_uuid = s.run_uuid)
             """
         )
-        if counts.skipped < len(run_rows):
+        if counts.skipped < staged:
             # The joins below must start from these few rows and use the big tables'
             # indexes; without statistics on them the planner may scan whole tables.
             analyze("sync_raw_runs (run_uuid, contact_uuid)", "sync_answers (run_uuid)")
-            tracker = RollupTracker(self.org)
+            tracker = None if bulk else RollupTracker(self.org)
             self.prepare_rows()
-            self.name_scope(tracker)
-            tracker.before()
+            if tracker is not None:
+                self.name_scope(tracker)
+                tracker.before()
             counts.created, counts.updated = self.write_responses()
             with joining_by_index():
                 self.run(DEACTIVATE_OLDER)
             self.write_answers(counts.updated)
-            self.run(SAME_DAY_FOR_GROUPS)
-            tracker.after()
+            if tracker is not None:
+                self.run(SAME_DAY_FOR_GROUPS)
+                tracker.after()
         execute("DROP TABLE IF EXISTS sync_raw_runs, sync_runs, sync_answers, sync_groups")
         return counts
 
@@ -393,3 +413,97 @@ def recompute_values(org, question_ids: list[int]) -> None:
     tracker.before()
     execute(SAME_DAY_FOR_QUESTIONS, {"rule": org.same_day_rule, "questions": question_ids})
     tracker.after()
+
+
+def finish_bulk(org, question_ids: list[int]) -> None:
+    """After a bulk write (an archive import): the same-day rule for these questions
+    and every rollup of the org, recomputed from the rows (inside a transaction)."""
+    with connection.cursor() as cursor:
+        lock_org(cursor, org.pk)
+    execute(SAME_DAY_FOR_QUESTIONS, {"rule": org.same_day_rule, "questions": question_ids})
+    rebuild(org)
+
+
+# A new time zone: poll dates of flow starts get the new local day of their first run;
+# runs without a start move to the day poll date of their new local day (created when
+# missing, emptied ones removed); answers get their new local day. Each contact's
+# latest response per poll date becomes the active one again.
+RELOCATE = [
+    """
+    UPDATE polls_pollrun pr SET local_date = (pr.conducted_on AT TIME ZONE %(tz)s)::date
+    FROM polls_poll p
+    WHERE p.id = pr.poll_id AND p.org_id = %(org)s AND pr.kind = %(start)s
+      AND pr.local_date <> (pr.conducted_on AT TIME ZONE %(tz)s)::date
+    """,
+    """
+    DROP TABLE IF EXISTS relocated
+    """,
+    """
+    CREATE TEMP TABLE relocated ON COMMIT DROP AS
+    SELECT r.id, pr.poll_id, (r.created_on AT TIME ZONE %(tz)s)::date AS local_day
+    FROM polls_response r JOIN polls_pollrun pr ON pr.id = r.pollrun_id
+    WHERE r.org_id = %(org)s AND pr.kind = %(day)s
+    """,
+    """
+    INSERT INTO polls_pollrun (poll_id, kind, start_uuid, conducted_on, local_date{columns})
+    SELECT x.poll_id, %(day)s, NULL, min(r.created_on), x.local_day{values}
+    FROM relocated x JOIN polls_response r ON r.id = x.id
+    GROUP BY x.poll_id, x.local_day
+    ON CONFLICT (poll_id, local_date) WHERE kind = 'day' DO NOTHING
+    """,
+    """
+    UPDATE polls_response r SET pollrun_id = pr.id
+    FROM relocated x JOIN polls_pollrun pr
+        ON pr.poll_id = x.poll_id AND pr.kind = %(day)s AND pr.local_date = x.local_day
+    WHERE r.id = x.id AND r.pollrun_id <> pr.id
+    """,
+    """
+    DELETE FROM polls_pollrun pr USING polls_poll p
+    WHERE p.id = pr.poll_id AND p.org_id = %(org)s AND pr.kind = %(day)s
+      AND NOT EXISTS (SELECT 1 FROM polls_response r WHERE r.pollrun_id = pr.id)
+    """,
+    """
+    UPDATE polls_pollrun pr SET conducted_on = first.created_on
+    FROM (
+        SELECT r.pollrun_id, min(r.created_on) AS created_on FROM relocated x
+        JOIN polls_response r ON r.id = x.id GROUP BY r.pollrun_id
+    ) first
+    WHERE pr.id = first.pollrun_id AND pr.conducted_on <> first.created_on
+    """,
+    """
+    UPDATE polls_response r SET is_active = latest.is_active
+    FROM (
+        SELECT r2.id, row_number() OVER (
+            PARTITION BY r2.pollrun_id, r2.contact_id ORDER BY r2.created_on DESC, r2.run_uuid DESC
+        ) = 1 AS is_active
+        FROM relocated x JOIN polls_response r1 ON r1.id = x.id
+        JOIN polls_response r2 ON r2.pollrun_id = r1.pollrun_id AND r2.contact_id = r1.contact_id
+    ) latest
+    WHERE r.id = latest.id AND r.is_active <> latest.is_active
+    """,
+    """
+    UPDATE polls_answer a SET local_date = (a.submitted_on AT TIME ZONE %(tz)s)::date
+    FROM polls_response r
+    WHERE r.id = a.response_id AND r.org_id = %(org)s
+      AND a.local_date <> (a.submitted_on AT TIME ZONE %(tz)s)::date
+    """,
+]
+
+
+def relocate_local_dates(org) -> None:
+    """After the org's time zone changed: local days, poll dates without a flow start,
+    the same-day rule and the rollups, all again (inside a transaction)."""
+    writer = RunWriter(org)
+    with connection.cursor() as cursor:
+        lock_org(cursor, org.pk)
+        # rebuilt below; they would hold on to poll dates that go
+        cursor.execute(DELETE_ANSWER_ROLLUPS, {"org": org.pk})
+        cursor.execute(DELETE_RESPONSE_ROLLUPS, {"org": org.pk})
+    analyze(*MIRROR_TABLES)
+    columns, values, params = column_defaults(
+        PollRun, ["poll_id", "kind", "start_uuid", "conducted_on", "local_date"]
+    )
+    for statement in RELOCATE:
+        writer.run(statement.replace("{columns}", columns).replace("{values}", values), params)
+    numeric = Question.objects.filter(poll__org=org, question_type=QuestionType.NUMERIC)
+    finish_bulk(org, list(numeric.values_list("pk", flat=True)))

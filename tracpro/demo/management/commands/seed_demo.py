@@ -1,8 +1,10 @@
 """Create (or bring back) the demo world: a superuser and the orgs `edu` and `health`,
-pointed at the bundled RapidPro simulator and configured as an admin would: polls,
+pointed at the bundled RapidPro simulator and configured as an admin would: polls
+(the voice poll included), "No response" shown for the categorical questions,
 regions in a hierarchy linked to boundaries, reporter groups, the Kampala supervisor;
 in `edu`, a recent indicator over the simulator's last 90 days, a reminder sent to a
-poll date's non-respondents and a reply in the inbox.
+poll date's non-respondents and a reply in the inbox. The time zone comes from the
+workspace (the first flows sync).
 
 The first run configures the orgs; later runs leave an admin's changes alone and
 only bring the mirror up to date. Development only: the passwords are public.
@@ -29,7 +31,7 @@ from tracpro.indicators.models import Indicator
 from tracpro.manage.members import set_regions
 from tracpro.msgs.models import InboxMessage, Message
 from tracpro.orgs.models import Membership, Org, Role
-from tracpro.polls.models import Poll, PollRun, Question
+from tracpro.polls.models import Poll, PollRun, Question, QuestionType
 from tracpro.rapidpro import actions, sending
 
 DEMO_PASSWORD = "tracpro-demo"  # noqa: S105 - documented demo credential
@@ -37,13 +39,11 @@ DEMO_PASSWORD = "tracpro-demo"  # noqa: S105 - documented demo credential
 ORGS = {
     "edu": {
         "name": "Uganda Education Monitoring",
-        "timezone": "Africa/Kampala",
         "language": "en",
         "languages": ["en", "fr", "ar", "fa"],
     },
     "health": {
         "name": "Uganda Health Monitoring",
-        "timezone": "Africa/Kampala",
         "language": "en",
         "languages": ["en", "fr"],
     },
@@ -135,9 +135,14 @@ class Command(BaseCommand):
                     org.save(update_fields=["api_url", "api_token"])
         for subdomain in tokens:
             org = orgs[subdomain]
-            if not Region.objects.for_org(org).exists():
+            new = not Region.objects.for_org(org).exists()
+            if new:
                 self.configure(org)
             self.sync(org)
+            if new:  # the questions exist once the selected polls are synced
+                Question.objects.filter(
+                    poll__org=org, question_type=QuestionType.CATEGORICAL
+                ).update(show_no_response=True)
             self.seed_indicator(org)
         if "edu" in tokens and not Message.objects.for_org(orgs["edu"]).exists():
             self.send_messages(orgs["edu"])
