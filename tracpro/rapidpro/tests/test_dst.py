@@ -13,12 +13,11 @@ from django.utils import timezone
 from tracpro.orgs.models import SameDayRule
 from tracpro.polls.models import Answer, PollRun
 from tracpro.rapidpro.tests import fakes
-from tracpro.rapidpro.tests import test_sync_runs as runs_tests
 from tracpro.rapidpro.tests.sync_helpers import sync
 from tracpro.rapidpro.tests.test_sync_runs import absent
 
-# The runs tests' fixtures: RapidPro faked at the seam, an "Attendance" poll, a reporter.
-rapidpro, poll, reporter = runs_tests.rapidpro, runs_tests.poll, runs_tests.reporter
+# The fixtures `rapidpro` (RapidPro faked at the seam), `poll` ("Attendance") and
+# `reporter` come from tracpro/rapidpro/tests/conftest.py.
 
 
 @pytest.fixture
