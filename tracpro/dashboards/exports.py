@@ -91,7 +91,7 @@ def response_values(responses: QuerySet, questions: Sequence[Question], org: Org
     )
 
 
-def response_rows(responses: QuerySet, questions: Sequence[Question], org: Org) -> Iterator[tuple]:
+def response_rows(responses: QuerySet, questions: Sequence[Question], org: Org) -> Iterator[list]:
     """The export's rows, read through a server-side cursor."""
     labels = {status: str(label) for status, label in STATUS_LABELS.items()}
     numeric = [

@@ -1,6 +1,7 @@
 """The indicator form and the spoof data form."""
 
 from datetime import date, timedelta
+from typing import Any, cast
 
 from django import forms
 from django.forms.models import ModelChoiceIteratorValue
@@ -65,15 +66,16 @@ class IndicatorForm(forms.ModelForm):
         )
         offered = list(numeric.order_by("poll__name", "poll__rapidpro_name", "order", "pk"))
         for question_field, poll_field in self.POLL_OF.items():
-            self.fields[poll_field].queryset = polls
-            field = self.fields[question_field]
+            cast(forms.ModelChoiceField, self.fields[poll_field]).queryset = polls
+            field = cast(forms.ModelChoiceField, self.fields[question_field])
             field.queryset = questions
             field.widget.choices = [("", field.empty_label)] + [
                 (ModelChoiceIteratorValue(q.pk, q), q.display_name) for q in offered
             ]
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("The end date must not be before the start date."))
@@ -114,8 +116,9 @@ class SpoofForm(forms.Form):
         self.indicator = indicator
         self.contact_count = contact_count
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         start, end, every = cleaned.get("start"), cleaned.get("end"), cleaned.get("every")
         low, high = cleaned.get("low"), cleaned.get("high")
         if low is not None and high is not None and high < low:

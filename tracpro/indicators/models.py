@@ -9,7 +9,7 @@ from tracpro.orgs.models import Org, OrgScopedQuerySet
 from tracpro.polls.models import Poll, Question
 
 
-class IndicatorQuerySet(OrgScopedQuerySet):
+class IndicatorQuerySet(OrgScopedQuerySet["Indicator"]):
     def with_questions(self) -> "IndicatorQuerySet":
         return self.select_related(
             "baseline_poll", "baseline_question", "follow_up_poll", "follow_up_question"

@@ -7,6 +7,7 @@ double click) find the first instead of sending twice.
 """
 
 import uuid
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -48,8 +49,8 @@ class StartForm(KeyedForm):
         self.regions = {str(region.pk): region for region in scope.limit(scope.choices())}
         choices = [(pk, region.indented_name) for pk, region in self.regions.items()]
         if scope.is_admin and scope.region_ids is None:
-            choices.insert(0, (WHOLE_ORG, _("The whole organization")))
-        self.fields["region"].choices = choices
+            choices.insert(0, (WHOLE_ORG, str(_("The whole organization"))))
+        cast(forms.ChoiceField, self.fields["region"]).choices = choices
         if choices:
             self.fields["region"].initial = choices[0][0]
 
@@ -86,7 +87,7 @@ class SendForm(KeyedForm):
             audience: actions.poll_date_audience(scope, pollrun, audience).count()
             for audience in actions.POLL_DATE_AUDIENCES
         }
-        self.fields["audience"].choices = [
+        cast(forms.ChoiceField, self.fields["audience"]).choices = [
             (audience, f"{actions.Audience(audience).label} ({contacts_count(count)})")
             for audience, count in self.counts.items()
         ]

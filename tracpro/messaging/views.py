@@ -9,10 +9,12 @@ status (pending, waiting, sent, partly sent, failed), polling while it may chang
 """
 
 from datetime import date
+from typing import Any
 
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -59,8 +61,9 @@ class StartView(ScopedMixin, TemplateView):
 
     def post(self, request, *args, **kwargs) -> HttpResponse:
         form = StartForm(request.POST, scope=self.scope)
-        if form.is_valid():
-            region, include_subregions = form.choice()
+        choice = form.choice()  # None when the form is invalid
+        if choice is not None:
+            region, include_subregions = choice
             try:
                 message = actions.start_poll(
                     self.scope,
@@ -193,7 +196,7 @@ class MessageFilters:
 
     @property
     def status_choices(self) -> list[tuple[str, str]]:
-        return Message.Status.choices
+        return [(value, str(label)) for value, label in Message.Status.choices]
 
     def apply(self, queryset: QuerySet[Message]) -> QuerySet[Message]:
         if self.pollrun is not None:
@@ -232,7 +235,7 @@ class MessageListView(ScopedMixin, ListView):
         return super().get_context_data(title=_("Message log"), filters=self.filters, **kwargs)
 
 
-def export_messages(request: HttpRequest) -> HttpResponse:
+def export_messages(request: HttpRequest) -> HttpResponseBase:
     """The log as CSV or Excel, with the same filters and region scope."""
     scope = get_scope(request)
     log = logged_messages(scope, MessageFilters(scope, request.GET))
@@ -449,15 +452,15 @@ class ConversationView(ScopedMixin, TemplateView):
         )
 
 
-def conversation(contact: Contact, limit: int = 200) -> list[dict]:
+def conversation(contact: Contact, limit: int = 200) -> list[dict[str, Any]]:
     """The contact's last incoming and outgoing messages, oldest first."""
-    incoming = [
+    incoming: list[dict[str, Any]] = [
         {"incoming": True, "at": m.created_on, "text": m.text, "inbox": m}
         for m in contact.inbox_messages.filter(direction=InboxMessage.Direction.IN).order_by(
             "-created_on"
         )[:limit]
     ]
-    outgoing = [
+    outgoing: list[dict[str, Any]] = [
         {"incoming": False, "at": m.created_on, "text": m.text, "message": m}
         for m in Message.objects.filter(
             recipients=contact, kind__in=[Message.Kind.BROADCAST, Message.Kind.REPLY]

@@ -24,7 +24,7 @@ MAX_TEXT_LENGTH = 4096
 BATCH_SIZE = 100
 
 
-class InboxMessageQuerySet(OrgScopedQuerySet):
+class InboxMessageQuerySet(OrgScopedQuerySet["InboxMessage"]):
     def visible_to(self, scope: RegionScope) -> "InboxMessageQuerySet":
         """Messages of the scope's contacts."""
         messages = self.for_org(scope.org)
@@ -82,7 +82,7 @@ class InboxMessage(models.Model):
         return self.text[:40]
 
 
-class MessageQuerySet(OrgScopedQuerySet):
+class MessageQuerySet(OrgScopedQuerySet["Message"]):
     def visible_to(self, scope: RegionScope) -> "MessageQuerySet":
         """What concerns the scope: messages with at least one recipient in its regions."""
         messages = self.for_org(scope.org)

@@ -1,6 +1,6 @@
 import zoneinfo
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Self, TypeVar
 
 from django_hosts.resolvers import reverse as reverse_host
 
@@ -13,14 +13,16 @@ from django.utils.translation import gettext_lazy as _
 
 from tracpro.orgs.validators import validate_subdomain, validate_timezone
 
+_M = TypeVar("_M", bound=models.Model)
 
-class OrgScopedQuerySet(models.QuerySet):
+
+class OrgScopedQuerySet(models.QuerySet[_M]):
     """Base queryset for org-owned models: views start every query with `for_org`."""
 
-    def for_org(self, org: "Org") -> "OrgScopedQuerySet":
+    def for_org(self, org: "Org") -> Self:
         return self.filter(org=org)
 
-    def active(self) -> "OrgScopedQuerySet":
+    def active(self) -> Self:
         return self.filter(is_active=True)
 
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tracpro.polls.models import Poll, Question
@@ -56,6 +57,8 @@ class QuestionForm(forms.ModelForm):
 class BaseQuestionFormSet(forms.BaseModelFormSet):
     """The questions of one poll: the hidden id of each form only accepts them, so a
     posted id of another poll's (or org's) question is refused, not edited."""
+
+    _pk_field: models.Field  # the model's primary key, set by BaseModelFormSet.add_fields
 
     def add_fields(self, form, index) -> None:
         super().add_fields(form, index)

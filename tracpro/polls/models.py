@@ -1,4 +1,5 @@
 from datetime import date
+from typing import Self, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -9,7 +10,7 @@ from tracpro.groups.scope import RegionScope
 from tracpro.orgs.models import Org, OrgScopedQuerySet
 
 
-class PollQuerySet(OrgScopedQuerySet):
+class PollQuerySet(OrgScopedQuerySet["Poll"]):
     def selected(self, org: Org) -> "PollQuerySet":
         """The org's flows that admins selected as polls (the ones dashboards show)."""
         return self.for_org(org).active()
@@ -82,14 +83,17 @@ class QuestionType(models.TextChoices):
     RECORDING = "recording", _("Recording")  # a voice flow's recorded answer: its URL
 
 
-class PollChildQuerySet(models.QuerySet):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class PollChildQuerySet(models.QuerySet[_M]):
     """Questions and poll dates belong to an org through their poll."""
 
-    def for_org(self, org: Org) -> "PollChildQuerySet":
+    def for_org(self, org: Org) -> Self:
         return self.filter(poll__org=org)
 
 
-class PollRunQuerySet(PollChildQuerySet):
+class PollRunQuerySet(PollChildQuerySet["PollRun"]):
     def visible_to(self, scope: RegionScope) -> "PollRunQuerySet":
         """Dates of selected polls that concern the scope: org-wide dates, and dates
         started for a region in view, above it or below it. Spoofed dates only while

@@ -29,7 +29,7 @@ from tracpro.rapidpro import tasks
 
 Audience = Message.Audience
 # The responses on a poll date whose contacts each audience reaches.
-AUDIENCE_STATUSES = {
+AUDIENCE_STATUSES: dict[str, tuple[ResponseStatus, ...]] = {
     Audience.ALL: (ResponseStatus.EMPTY, ResponseStatus.PARTIAL, ResponseStatus.COMPLETE),
     Audience.RESPONDENTS: (ResponseStatus.COMPLETE,),
     Audience.NON_RESPONDENTS: (ResponseStatus.EMPTY,),
@@ -274,7 +274,7 @@ def _region_choice(scope: RegionScope) -> dict:
 def _record(
     org: Org,
     user: User,
-    contacts: Iterable[tuple[int, str]],
+    contacts: Iterable[tuple[int, str | None]],  # (pk, uuid): audiences have only known uuids
     request_key: uuid.UUID | None,
     **fields,
 ) -> Message:

@@ -57,11 +57,10 @@ def excluded_tables() -> list[str]:
     for label in (*MIRROR_MODELS, *TRANSIENT_MODELS):
         model: type[Model] = apps.get_model(label)
         tables.append(model._meta.db_table)
-        tables += [
-            field.remote_field.through._meta.db_table
-            for field in model._meta.local_many_to_many
-            if field.remote_field.through._meta.auto_created
-        ]
+        for field in model._meta.local_many_to_many:
+            through = field.remote_field.through  # None only before the models are ready
+            if through is not None and through._meta.auto_created:
+                tables.append(through._meta.db_table)
     return tables
 
 

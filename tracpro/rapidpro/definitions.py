@@ -59,14 +59,14 @@ def result_key(name: str) -> str:
     """RapidPro's key for a result name, as goflow's `utils.Snakify` makes it: each run
     of characters other than letters, ASCII digits and "_" becomes one "_", then
     lowercase; nothing is stripped or cut ("How many?" -> "how_many_")."""
-    out = []
+    out: list[object] = []
     for char in name.strip():
         kept = char == "_" or (char.isascii() and char.isdigit())
         if kept or unicodedata.category(char)[0] == "L":
             out.append(char)
         elif not out or out[-1] is not SEPARATOR:
             out.append(SEPARATOR)
-    return "".join("_" if part is SEPARATOR else part for part in out).lower()
+    return "".join("_" if part is SEPARATOR else str(part) for part in out).lower()
 
 
 SEPARATOR = object()  # one "_" for a run of other characters

@@ -108,7 +108,8 @@ def _send(message: Message, lock: Lock) -> float | None:
         message.batches.exclude(status=BatchStatus.SENT).update(
             status=BatchStatus.FAILED, error=refusal
         )
-        return _finish(message)
+        _finish(message)
+        return None
     scope = scope_of(message.org, message.created_by)
     client = rapidpro.get_client(message.org)
     if message.status == Status.WAITING:
@@ -134,7 +135,8 @@ def _send(message: Message, lock: Lock) -> float | None:
             return RETRY_POLICY.delay(batch.attempts)
         except Refused as refusal:
             _fail(batch, str(refusal))
-    return _finish(message)
+    _finish(message)
+    return None
 
 
 def _refusal(message: Message) -> str:
@@ -151,7 +153,7 @@ def _refusal(message: Message) -> str:
 
 
 def _send_batch(
-    client: TembaClient, message: Message, batch: MessageBatch, scope: RegionScope
+    client: TembaClient, message: Message, batch: MessageBatch, scope: RegionScope | None
 ) -> None:
     if batch.attempted_on is not None:
         found = _look_up(client, message, batch)
@@ -207,6 +209,8 @@ def _call(client: TembaClient, message: Message, batch: MessageBatch) -> str:
     """One request to RapidPro; returns the uuid of what it created."""
     kind = message.kind
     if kind in (Message.Kind.START, Message.Kind.RESTART):
+        if message.pollrun is None:  # _refusal stops such a message before any batch
+            raise Refused(_("The poll is no longer selected, so nothing more was sent."))
         start = client.create_flow_start(
             message.pollrun.poll.flow_uuid,
             contacts=batch.contact_uuids,
@@ -221,6 +225,8 @@ def _call(client: TembaClient, message: Message, batch: MessageBatch) -> str:
 
 def _look_up(client: TembaClient, message: Message, batch: MessageBatch) -> str | None:
     """The uuid of what an earlier attempt of this batch created in RapidPro, if it did."""
+    if batch.attempted_on is None:  # never attempted: nothing to find
+        return None
     since = batch.attempted_on - LOOKUP_MARGIN
     try:
         if message.kind in (Message.Kind.START, Message.Kind.RESTART):
@@ -271,7 +277,7 @@ def _record_sent(message: Message, batch: MessageBatch, remote_uuid: str) -> Non
         batch.sent_on = timezone.now()
         batch.error = ""
         batch.save(update_fields=["status", "remote_uuid", "sent_on", "error"])
-        if message.kind in (Message.Kind.START, Message.Kind.RESTART):
+        if message.kind in (Message.Kind.START, Message.Kind.RESTART) and message.pollrun:
             _link_start(message.pollrun, remote_uuid, first=message.kind == Message.Kind.START)
     logger.info("message %s: batch %s sent (%s)", message.pk, batch.number, remote_uuid)
 

@@ -333,7 +333,7 @@ class Walk:
 
     def __init__(self) -> None:
         self.path: list[tuple[int, int]] = []
-        self.values: dict[str, tuple[str, str, str, int, int]] = {}
+        self.values: dict[str, tuple[str, str, str, int, int, str | None]] = {}
         self.input_times: list[int] = []
         self.consumed = 0
         self.responded = False

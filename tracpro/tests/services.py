@@ -49,8 +49,9 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/1"
 
     def start(self) -> None:
+        server = shutil.which("redis-server") or "redis-server"
         self.process = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
+            [server, "--port", str(self.port), "--bind", "127.0.0.1",
              "--dir", str(self.folder), "--save", "", "--appendonly", "yes",
              "--appendfsync", "always"],
             stdout=subprocess.DEVNULL,

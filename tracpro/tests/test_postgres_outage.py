@@ -56,7 +56,9 @@ def count_responses(server, org: Org) -> int:
         host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"]
     ) as conn:
         query = "SELECT count(*) FROM polls_response WHERE org_id = %s"
-        return conn.execute(query, [org.pk]).fetchone()[0]
+        row = conn.execute(query, [org.pk]).fetchone()
+        assert row is not None  # count(*) always returns a row
+        return row[0]
 
 
 def test_a_runs_sync_interrupted_by_a_restart_resumes_at_its_cursor(drill_postgres, simulator):

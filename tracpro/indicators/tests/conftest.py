@@ -70,6 +70,10 @@ def indicators(world) -> IndicatorWorld:  # noqa: F811
                 make_answer(response, absent, ABSENT[(key, name)])
     world.rebuild()
     indicator = make_indicator(
-        world.org, baseline=world.questions["boys"], follow_up=absent, **TERM
+        world.org,
+        baseline=world.questions["boys"],
+        follow_up=absent,
+        start_date=TERM["start_date"],
+        end_date=TERM["end_date"],
     )
     return IndicatorWorld(world, absent, pollruns, indicator)

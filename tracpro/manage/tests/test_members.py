@@ -3,10 +3,10 @@
 import re
 
 import pytest
-from django.utils import translation
-from django.utils.translation import gettext
 
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from tracpro.accounts.models import User
 from tracpro.conftest import PASSWORD, make_user

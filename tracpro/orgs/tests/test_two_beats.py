@@ -16,6 +16,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 def runs_by_org() -> dict[int, list[tuple[float, float]]]:
     runs: dict[int, list[tuple[float, float]]] = {}
     for item in redis_client().lrange(SLOW_PROBE_RUNS, 0, -1):
+        assert isinstance(item, bytes)  # redis_client() does not decode responses
         org_id, started, ended = item.decode().split()
         runs.setdefault(int(org_id), []).append((float(started), float(ended)))
     return runs

@@ -47,7 +47,7 @@ class FlowsSyncer(Syncer):
 
     def fetch_flows(self) -> list[Flow]:
         """Every flow, with the `modified_on` the client leaves out (kept as `modified`)."""
-        modified: dict[str, datetime | None] = {}
+        modified: dict[str | None, datetime | None] = {}  # by uuid, as the item gives it
 
         def keep_modified(item: dict) -> dict:
             modified[item.get("uuid")] = parse_datetime(item.get("modified_on") or "")

@@ -76,13 +76,10 @@ class ReconcileSyncer(Syncer):
             PollRun.objects.filter(poll=poll, kind=PollRun.Kind.START, start_uuid__in=started)
             .annotate(n=Count("responses"))
             .order_by("-conducted_on")
+            .values_list("local_date", "start_uuid", "n")
         )
         return [
-            {
-                "date": pollrun.local_date.isoformat(),
-                "rapidpro": started[pollrun.start_uuid],
-                "mirror": pollrun.n,
-            }
-            for pollrun in pollruns
-            if started[pollrun.start_uuid] != pollrun.n
+            {"date": local_date.isoformat(), "rapidpro": started[start_uuid], "mirror": n}
+            for local_date, start_uuid, n in pollruns
+            if started[start_uuid] != n
         ]

@@ -76,7 +76,9 @@ def admin_scope(acme, world) -> RegionScope:
 
 @pytest.fixture
 def sam_scope(acme, sam, world) -> RegionScope:
-    return scope_of(acme, sam)
+    scope = scope_of(acme, sam)
+    assert scope is not None
+    return scope
 
 
 def names(message: Message) -> set[str]:

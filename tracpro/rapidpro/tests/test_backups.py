@@ -74,7 +74,7 @@ def owned(org: Org) -> dict:
         ),
         "field choices": sorted(DataField.objects.filter(org=org).values_list("key", "is_visible")),
         "message log": sorted(
-            (m.text, m.pollrun.local_date, sorted(c.name for c in m.recipients.all()))
+            (m.text, m.pollrun and m.pollrun.local_date, sorted(c.name for c in m.recipients.all()))
             for m in Message.objects.filter(org=org)
         ),
         "contacts made here": sorted(

@@ -28,8 +28,8 @@ def paris(acme):
     return acme
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 # (moment in UTC, the Paris calendar day it falls on). A fixed offset of either
