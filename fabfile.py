@@ -16,7 +16,7 @@ The server's layout (docs/deployment.md walks through it):
     /srv/tracpro/current          -> the release being served (the systemd units follow it)
     /srv/tracpro/previous         -> the one served before (what `rollback` returns to)
     /etc/tracpro/tracpro.env      the environment (conf/tracpro.env.example)
-    /var/log/tracpro/             web.log, worker.log, beat.log, rotated by logrotate
+    /var/log/tracpro/             web.log, worker.log, actions.log, beat.log, rotated by logrotate
 
 Every setting below can be changed in Fabric's configuration, for example in a
 `fabric.yaml` next to this file:
@@ -43,7 +43,7 @@ from invoke.exceptions import Exit
 CONF = Path(__file__).resolve().parent / "conf"
 # Restarted in this order: pages first, then the workers that run what the new
 # code queues, then beat, which queues it.
-SERVICES = ("tracpro-web", "tracpro-worker", "tracpro-beat")
+SERVICES = ("tracpro-web", "tracpro-worker", "tracpro-actions", "tracpro-beat")
 PACKAGES = (
     "git curl ca-certificates openssl python3 python3-venv postgresql redis-server nginx logrotate"
 )

@@ -9,9 +9,14 @@ SQL. Then it measures, as medians:
 
 - the poll page's chart data (numeric, categorical, maps) at the big org
   divided by the same at the small org; target <= 1.5 (it reads the rollups);
+- an indicator page's data (a one-date baseline poll against the poll's
+  numeric question, split by region) at the big org divided by the same at
+  the small org; target <= 1.5 (rollups, then pandas on the aggregated rows);
 - the CSV export of every answer of the big org's poll, streamed by the real
   view, divided by Postgres' own `COPY (same query) TO STDOUT`; target <= 2.0,
   with the process's memory growing by at most 50 MB while streaming;
+- the same export as XLSX through the same view: its time, and the process's
+  memory growing by at most 50 MB while it is written and streamed;
 - the pages that used to read raw answers (a poll date's summary, responses and
   participation, participation, contacts, word clouds, a reporter group filter),
   served by the real views through Django's test client, at the big org divided
@@ -24,7 +29,9 @@ import argparse
 import os
 import statistics
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,6 +40,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "tracpro_bench_dash"
 CHART_RATIO_TARGET = 1.5
+INDICATOR_RATIO_TARGET = 1.5
 EXPORT_RATIO_TARGET = 2.0
 RSS_TARGET_MB = 50
 PAGE_RATIO_TARGET = 1.5
@@ -61,7 +69,7 @@ COMMENTS = [
 
 
 def server_url() -> str:
-    port = os.environ.get("TRACPRO_PG_PORT", "5433")
+    port = os.environ.get("TRACPRO_PG_PORT", "5433")  # the private server, as in settings
     return os.environ.get("DATABASE_URL", f"postgres://tracpro@127.0.0.1:{port}/tracpro")
 
 
@@ -185,8 +193,60 @@ def seed_org(subdomain: str, answers: int, first=None):
             "comments": COMMENTS,
         }
         run_seed_sql(params)
+        seed_baseline(org, first - timedelta(days=3))
     rollups.rebuild(org)
     return org, user, poll
+
+
+BASELINE_POLL = "Term start"
+
+
+def seed_baseline(org, conducted_on) -> None:
+    """A one-date poll every contact answered (boys enrolled at the start of term),
+    and an indicator comparing it with the weekly poll's boys over the term."""
+    from datetime import date
+
+    from tracpro.indicators.models import Indicator
+    from tracpro.polls.models import Poll, PollRun, Question, QuestionType
+
+    poll = Poll.objects.create(
+        org=org, flow_uuid="flow-2", rapidpro_name=BASELINE_POLL, is_active=True
+    )
+    question = Question.objects.create(
+        poll=poll,
+        result_key="boys",
+        rapidpro_name="Boys",
+        order=1,
+        question_type=QuestionType.NUMERIC,
+    )
+    pollrun = PollRun.objects.create(
+        poll=poll,
+        kind=PollRun.Kind.START,
+        start_uuid="start-term",
+        conducted_on=conducted_on,
+        local_date=conducted_on.date(),
+    )
+    params = {
+        "org": org.pk,
+        "pollruns": [pollrun.pk],
+        "numeric": question.pk,
+        "categorical": -1,
+        "open": -1,
+        "comments": COMMENTS,
+    }
+    # The responses and answers statements of the main seed, for this date alone.
+    run_seed_sql(params, [SEED_SQL[2], BASELINE_ANSWERS])
+    follow_up = Question.objects.get(poll__org=org, poll__flow_uuid="flow-1", result_key="boys")
+    Indicator.objects.create(
+        org=org,
+        name="Boys at the start of term against boys reported weekly",
+        start_date=conducted_on.date(),
+        end_date=date(2024, 12, 31),
+        baseline_poll=poll,
+        baseline_question=question,
+        follow_up_poll=follow_up.poll,
+        follow_up_question=follow_up,
+    )
 
 
 def other_columns(model, written: set[str], connection) -> tuple[str, str, dict]:
@@ -296,12 +356,28 @@ SEED_SQL = [
 ]
 
 
-def run_seed_sql(params: dict) -> None:
+BASELINE_ANSWERS = (
+    "polls.Answer",
+    SEED_SQL[3][1] | {"contact_id"},
+    """
+    INSERT INTO polls_answer (response_id, question_id, contact_id, value, category, number,
+        value_to_use, submitted_on, local_date {columns})
+    SELECT r.id, %(numeric)s, r.contact_id, n.boys::text,
+           CASE WHEN n.boys > 100 THEN '101+' ELSE '1-100' END, n.boys, n.boys,
+           r.updated_on, (r.updated_on AT TIME ZONE 'Africa/Kampala')::date {values}
+    FROM polls_response r
+    CROSS JOIN LATERAL (SELECT 50 + (r.id * 7919) %% 400 AS boys) AS n
+    WHERE r.org_id = %(org)s AND r.pollrun_id = ANY(%(pollruns)s)
+    """,
+)
+
+
+def run_seed_sql(params: dict, statements=SEED_SQL) -> None:
     from django.apps import apps
     from django.db import connection
 
     with connection.cursor() as cursor:
-        for label, written, statement in SEED_SQL:
+        for label, written, statement in statements:
             columns, values, defaults = "", "", {}
             if label:
                 columns, values, defaults = other_columns(
@@ -314,16 +390,25 @@ def run_seed_sql(params: dict) -> None:
 def seeded(answers: int, small: int) -> bool:
     """Whether the database already holds orgs of the requested sizes."""
     from tracpro.orgs.models import Org
-    from tracpro.polls.models import Answer
+    from tracpro.polls.models import Poll
 
     orgs = {org.subdomain: org for org in Org.objects.all()}
     if set(orgs) != {"big", "small"}:
         return False
+    if Poll.objects.filter(rapidpro_name=BASELINE_POLL).count() != len(orgs):
+        return False  # built before the indicator measure: build again
     wanted = {"big": answers, "small": small}
     return all(
-        abs(Answer.objects.filter(response__org=orgs[name]).count() - size) <= QUESTIONS * DATES
+        abs(weekly_answers(orgs[name]).count() - size) <= QUESTIONS * DATES
         for name, size in wanted.items()
     )
+
+
+def weekly_answers(org):
+    """The answers of the weekly poll (the one the sizes are about)."""
+    from tracpro.polls.models import Answer
+
+    return Answer.objects.filter(response__org=org, question__poll__flow_uuid="flow-1")
 
 
 # Measuring ---------------------------------------------------------------------------
@@ -334,6 +419,29 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+@contextmanager
+def peak_rss_growth(every: float = 0.02):
+    """Samples the process's memory in a thread while the body runs; yields a dict whose
+    "mb" is, afterwards, the highest RSS seen minus the RSS at the start."""
+    start = rss_mb()
+    found = {"peak": start}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(every):
+            found["peak"] = max(found["peak"], rss_mb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    result = {"mb": 0.0}
+    try:
+        yield result
+    finally:
+        done.set()
+        sampler.join()
+        result["mb"] = max(found["peak"], rss_mb()) - start
 
 
 def median_seconds(action, repeats: int = REPEATS) -> float:
@@ -374,6 +482,17 @@ def chart_data(org, user, poll) -> dict:
     return poll_charts(data)
 
 
+def indicator_data(org, user) -> dict:
+    """What the indicator page computes: the series per region and date, the summary."""
+    from tracpro.indicators.data import indicator_data as compute
+    from tracpro.indicators.data import term_filters
+    from tracpro.indicators.models import Indicator
+
+    scope = scope_for(org, user)
+    indicator = Indicator.objects.get(org=org)
+    return compute(indicator, scope, term_filters(indicator, scope))
+
+
 def export_query(org, poll):
     from tracpro.charts.data import filtered_responses
     from tracpro.charts.filters import Filters
@@ -385,20 +504,20 @@ def export_query(org, poll):
     return exports.response_values(responses, poll.shown_questions(), org)
 
 
-def stream_export(org, user, poll) -> tuple[int, float]:
-    """Download the poll's CSV through the real view; (bytes, peak RSS growth in MB)."""
+def stream_export(org, user, poll, fmt: str = "csv") -> tuple[int, float]:
+    """Download the poll's export through the real view; (bytes, peak RSS growth in MB)."""
     from django.test import Client
 
     client = Client(HTTP_HOST=f"{org.subdomain}.localhost")
     client.force_login(user)
-    start_rss = peak = rss_mb()
-    response = client.get(f"/poll/export/{poll.pk}/?range=custom&start=2024-01-01&end=2024-12-31")
-    assert response.status_code == 200, response.status_code
+    query = f"range=custom&start=2024-01-01&end=2024-12-31&_format={fmt}"
     size = 0
-    for chunk in response.streaming_content:
-        size += len(chunk)
-        peak = max(peak, rss_mb())
-    return size, peak - start_rss
+    with peak_rss_growth() as growth:
+        response = client.get(f"/poll/export/{poll.pk}/?{query}")
+        assert response.status_code == 200, response.status_code
+        for chunk in response.streaming_content:
+            size += len(chunk)
+    return size, growth["mb"]
 
 
 def copy_export(org, poll) -> int:
@@ -461,7 +580,7 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     from tracpro.accounts.models import User
     from tracpro.orgs.models import Org
-    from tracpro.polls.models import Answer, Poll
+    from tracpro.polls.models import Poll
 
     if created or not seeded(args.answers, args.small):
         if not created:  # other sizes: start again from an empty database
@@ -479,11 +598,13 @@ def main() -> int:
             rollups.rebuild(org)
     orgs = {org.subdomain: org for org in Org.objects.all()}
     users = {s: User.objects.get(email=f"admin@{s}.example.com") for s in orgs}
-    polls = {s: Poll.objects.get(org=org) for s, org in orgs.items()}
-    counts = {s: Answer.objects.filter(response__org=org).count() for s, org in orgs.items()}
+    polls = {s: Poll.objects.get(org=org, flow_uuid="flow-1") for s, org in orgs.items()}
+    counts = {s: weekly_answers(org).count() for s, org in orgs.items()}
 
     chart = {s: median_seconds(lambda s=s: chart_data(orgs[s], users[s], polls[s])) for s in orgs}
     chart_ratio = chart["big"] / chart["small"]
+    indicator = {s: median_seconds(lambda s=s: indicator_data(orgs[s], users[s])) for s in orgs}
+    indicator_ratio = indicator["big"] / indicator["small"]
 
     export_times, growth, size = [], [], 0
     for _ in range(3):
@@ -500,16 +621,26 @@ def main() -> int:
         for name in pages(orgs["big"], polls["big"])
     }
 
+    began = time.perf_counter()
+    xlsx_size, xlsx_growth = stream_export(orgs["big"], users["big"], polls["big"], "xlsx")
+    xlsx_seconds = time.perf_counter() - began
+
     print(f"{'measure':48} {'value':>12} {'target':>10}")
     print(f"{'answers (big / small org)':48} {counts['big']:>12,} {counts['small']:>10,}")
     print(f"{'poll chart data, big org (median s)':48} {chart['big']:>12.4f}")
     print(f"{'poll chart data, small org (median s)':48} {chart['small']:>12.4f}")
     print(f"{'chart data ratio big / small':48} {chart_ratio:>12.2f} {'<= 1.5':>10}")
+    print(f"{'indicator page data, big org (median s)':48} {indicator['big']:>12.4f}")
+    print(f"{'indicator page data, small org (median s)':48} {indicator['small']:>12.4f}")
+    print(f"{'indicator data ratio big / small':48} {indicator_ratio:>12.2f} {'<= 1.5':>10}")
     print(f"{'CSV export streamed by the view (median s)':48} {export_seconds:>12.2f}")
     print(f"{'COPY (same query) TO STDOUT (median s)':48} {copy_seconds:>12.2f}")
     print(f"{'export ratio view / COPY':48} {export_ratio:>12.2f} {'<= 2.0':>10}")
     print(f"{'export size (MB)':48} {size / 1e6:>12.1f}")
     print(f"{'RSS growth while streaming (MB)':48} {rss_growth:>12.1f} {'<= 50':>10}")
+    print(f"{'XLSX export written and streamed by the view (s)':48} {xlsx_seconds:>12.2f}")
+    print(f"{'XLSX export size (MB)':48} {xlsx_size / 1e6:>12.1f}")
+    print(f"{'RSS growth while writing the XLSX (MB)':48} {xlsx_growth:>12.1f} {'<= 50':>10}")
     print()
     print(f"{'page (median of 3, ms)':32} {'big':>8} {'small':>8} {'ratio':>7} {'target':>8}")
     for name, times in page_times.items():
@@ -523,8 +654,10 @@ def main() -> int:
         name
         for name, ok in (
             ("chart data ratio", chart_ratio <= CHART_RATIO_TARGET),
+            ("indicator data ratio", indicator_ratio <= INDICATOR_RATIO_TARGET),
             ("export ratio", export_ratio <= EXPORT_RATIO_TARGET),
             ("export memory", rss_growth <= RSS_TARGET_MB),
+            ("XLSX export memory", xlsx_growth <= RSS_TARGET_MB),
             *(
                 (f"{name} ratio", times["big"] / times["small"] <= PAGE_RATIO_TARGET)
                 for name, times in page_times.items()

@@ -17,9 +17,9 @@ import pytest
 from django_hosts.resolvers import get_host_patterns
 
 from django.conf import settings
-from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.test import Client
+from django.test.signals import setting_changed
 
 from tracpro.accounts.models import User
 from tracpro.orgs.models import Membership, Org, Role
@@ -45,6 +45,18 @@ def forget_host_urls(setting: str, **kwargs) -> None:
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Counters kept in the cache (password-reset throttling) start at zero, and
+    /healthz checks again."""
+    from django.core.cache import cache
+
+    from tracpro.health.checks import forget_recent_checks
+
+    cache.clear()
+    forget_recent_checks()
 
 
 def org_host(org: Org | None) -> str:
@@ -173,23 +185,49 @@ def site_url(live_server, settings) -> Callable[..., str]:
     return url
 
 
-@pytest.fixture
-def local_page(page, live_server) -> Iterator:
-    """A Playwright page that fails the test if anything is fetched from outside
-    the local server (CDNs, tiles, fonts...)."""
-    outside: list[str] = []
+# Reported by every page through a listener added before its scripts run.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile || document.location.href}:${event.lineNumber}`);
+});
+"""
 
-    def guard(route):
+
+class PageGuard:
+    """Watches a Playwright page: requests that leave the local server are refused
+    and noted, and so is every Content-Security-Policy violation its pages report."""
+
+    def __init__(self, page) -> None:
+        self.outside: list[str] = []
+        self.violations: list[str] = []
+        page.route("**/*", self.route)
+        page.add_init_script(CSP_LISTENER)
+        page.on("console", self.console)
+
+    def route(self, route) -> None:
         host = urlsplit(route.request.url).hostname or ""
         if host == "localhost" or host.endswith(".localhost") or host == "127.0.0.1":
             route.continue_()
         else:
-            outside.append(route.request.url)
+            self.outside.append(route.request.url)
             route.abort()
 
-    page.route("**/*", guard)
+    def console(self, message) -> None:
+        # Chromium logs refusals itself too ("Refused to apply inline style...").
+        if "CSP violation" in message.text or "Content Security Policy" in message.text:
+            self.violations.append(message.text)
+
+
+@pytest.fixture
+def local_page(page, live_server) -> Iterator:
+    """A Playwright page that fails the test if anything is fetched from outside
+    the local server (CDNs, tiles, fonts...) or if any page breaks its
+    Content-Security-Policy (an inline script or style, an eval, a foreign source)."""
+    guard = PageGuard(page)
     yield page
-    assert outside == [], f"requests left the local server: {outside}"
+    assert guard.outside == [], f"requests left the local server: {guard.outside}"
+    assert guard.violations == [], f"Content-Security-Policy violations: {guard.violations}"
 
 
 @pytest.fixture

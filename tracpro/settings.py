@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "compressor",
     "smartmin",
+    "axes",
+    "csp",
     "tracpro.accounts",
     "tracpro.orgs",
     "tracpro.groups",
@@ -93,8 +95,10 @@ INSTALLED_APPS = [
     "tracpro.charts",
     "tracpro.dashboards",
     "tracpro.manage",
+    "tracpro.messaging",
     "tracpro.home",
     "tracpro.health",
+    "tracpro.indicators",
 ]
 if DEBUG:
     # `seed_demo` and its public passwords exist only in development.
@@ -108,14 +112,18 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "tracpro.health.middleware.RejectNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tracpro.orgs.middleware.OrgMiddleware",
     "tracpro.accounts.middleware.PasswordChangeRequiredMiddleware",
+    # Last: it answers a locked-out login with the lockout page.
+    "axes.middleware.AxesMiddleware",
     "django_hosts.middleware.HostsResponseMiddleware",
 ]
 
@@ -213,6 +221,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Starts, messages, replies and contact pushes have a queue (and workers) of their
+# own, so a supervisor's reminder never waits behind a long sync; the syncs and the
+# rest use the default queue "celery" (docs/operations.md, "Processes").
+ACTIONS_QUEUE = "actions"
+CELERY_TASK_ROUTES = {
+    f"tracpro.rapidpro.tasks.{name}": {"queue": ACTIONS_QUEUE}
+    for name in ("send_message", "archive_inbox_message", "push_contact")
+}
 # One beat runs these; per-org work fans out from `tracpro.orgs.tasks.fan_out`.
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
@@ -223,6 +239,11 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stale-contact-pushes": {
         "task": "tracpro.rapidpro.tasks.requeue_stale_pushes",
         "schedule": 15 * 60,
+    },
+    # Starts and messages whose task was lost.
+    "requeue-stale-messages": {
+        "task": "tracpro.rapidpro.tasks.requeue_stale_messages",
+        "schedule": 5 * 60,
     },
     # The RapidPro mirror (docs/sync.md): seconds between syncs of each kind.
     **{
@@ -241,6 +262,8 @@ CELERY_BEAT_SCHEDULE = {
             ("fields", 60 * 60),
             ("groups", 60 * 60),
             ("boundaries", 24 * 60 * 60),
+            # counts per poll against RapidPro's own, to find runs gone without a trace
+            ("reconcile", 7 * 24 * 60 * 60),
         )
     },
 }
@@ -262,6 +285,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a login while the account or the address is locked out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (docs/operations.md, "Lockout"): after LOGIN_FAILURE_LIMIT failed
+# logins for one account, or from one address, further tries are refused for
+# LOGIN_LOCKOUT_MINUTES. Attempts are kept in the database (axes_accessattempt).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_float("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tracpro.accounts.views.locked_out"
+AXES_VERBOSE = False
+# REMOTE_ADDR, or behind a trusted proxy the address it appended (BEHIND_PROXY below).
+AXES_CLIENT_IP_CALLABLE = "tracpro.accounts.throttle.client_ip"
+# Password-reset emails per address (accounts.throttle): this many per window.
+PASSWORD_RESET_LIMIT = env_int("PASSWORD_RESET_LIMIT", 3)
+PASSWORD_RESET_WINDOW = env_int("PASSWORD_RESET_WINDOW", 60 * 60)  # seconds
+# How long a password-reset or invitation link stays valid.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_LINK_DAYS", 3) * 24 * 60 * 60
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -337,12 +382,19 @@ ADMINS = [("Ops", email) for email in env_list("ADMINS", [])]
 
 # Security ----------------------------------------------------------------------
 
-CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+# htmx takes the token from the page (hx-headers on <body>), so no script needs the cookie.
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG:
+# A reverse proxy (nginx, a load balancer) that terminates HTTPS must set
+# X-Forwarded-Proto and overwrite any value the client sent, and append the
+# client's address to X-Forwarded-For: only then set BEHIND_PROXY=1, or anyone
+# could claim to use HTTPS or come from another address.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -352,6 +404,35 @@ if not DEBUG:
     CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [f"https://*.{PARENT_HOST}"])
     # The health check is polled over plain HTTP by load balancers.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Where the demo orgs find the bundled RapidPro simulator (make run).
+SIMULATOR_URL = env_str("SIMULATOR_URL", f"http://localhost:{env_str('SIMULATOR_PORT', '8001')}")
+
+# Content-Security-Policy (django-csp): scripts, styles, images and connections
+# from TracPro's own host only; no inline script or style, no eval. Each directive
+# can be replaced from the environment, e.g. CSP_MEDIA_SRC="'self' https://media.example.org"
+# for voice recordings served by RapidPro (docs/operations.md, "Content-Security-Policy").
+CSP_DEFAULTS = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],  # Leaflet's and Chart.js's generated images
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    # Voice recordings play from where RapidPro keeps them: in development, the
+    # bundled simulator; in production, list the RapidPro media hosts in CSP_MEDIA_SRC.
+    "media-src": ["'self'", SIMULATOR_URL] if DEBUG else ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        name: env_list("CSP_" + name.upper().replace("-", "_"), sources)
+        for name, sources in CSP_DEFAULTS.items()
+    }
+}
 
 # Logging -------------------------------------------------------------------------
 
@@ -384,10 +465,19 @@ RAPIDPRO_TIMEOUT = env_float("RAPIDPRO_TIMEOUT", 30)  # per request
 RAPIDPRO_MAX_ATTEMPTS = env_int("RAPIDPRO_MAX_ATTEMPTS", 5)  # failures in a row before a sync stops
 RAPIDPRO_BACKOFF_BASE = env_float("RAPIDPRO_BACKOFF_BASE", 1)  # first retry; doubles each time
 RAPIDPRO_BACKOFF_CAP = env_float("RAPIDPRO_BACKOFF_CAP", 60)
-RAPIDPRO_MAX_WAIT = env_float("RAPIDPRO_MAX_WAIT", 120)  # a longer Retry-After ends the run
+# A longer Retry-After stops the sync, which queues itself again for when it is over.
+RAPIDPRO_MAX_WAIT = env_float("RAPIDPRO_MAX_WAIT", 120)
+# Incremental syncs re-read this many seconds before their watermark: rows RapidPro
+# stamped earlier may become visible late (docs/sync.md, "Late writes").
+RAPIDPRO_OVERLAP = env_float("RAPIDPRO_OVERLAP", 180)
 RAPIDPRO_INBOX_DAYS = env_int("RAPIDPRO_INBOX_DAYS", 30)  # inbox history fetched at first
+# Each inbox pass reads again this far before its watermark (messages handled late).
+RAPIDPRO_INBOX_OVERLAP = env_int("RAPIDPRO_INBOX_OVERLAP", 60 * 60)
+# How often, and how far back, archived / restored / relabelled messages are picked up.
+RAPIDPRO_INBOX_REFRESH_EVERY = env_int("RAPIDPRO_INBOX_REFRESH_EVERY", 60 * 60)
+RAPIDPRO_INBOX_REFRESH_DAYS = env_int("RAPIDPRO_INBOX_REFRESH_DAYS", 7)
 
 # TracPro -------------------------------------------------------------------------
 
-# Where the demo orgs find the bundled RapidPro simulator (make run).
-SIMULATOR_URL = env_str("SIMULATOR_URL", f"http://localhost:{env_str('SIMULATOR_PORT', '8001')}")
+# /healthz checks Postgres, Redis and the broker at most this often per process.
+HEALTHZ_CACHE_SECONDS = env_float("HEALTHZ_CACHE_SECONDS", 2)

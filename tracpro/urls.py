@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("tracpro.home.urls")),
     path("", include("tracpro.dashboards.urls")),
     path("", include("tracpro.manage.urls")),
+    path("", include(("tracpro.messaging.urls", "msgs"))),
+    path("", include("tracpro.indicators.urls")),
     path("users/", include("tracpro.accounts.urls")),
     path("healthz", healthz, name="healthz"),
 ]

@@ -1,8 +1,14 @@
+from collections.abc import Iterator
+
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
 from tracpro.accounts.models import User, UserManager
+
+# Long enough for any passphrase; a megabyte would only cost hashing time.
+PASSWORD_MAX_LENGTH = 4096
 
 
 class UserForm(forms.ModelForm):
@@ -10,6 +16,7 @@ class UserForm(forms.ModelForm):
 
     new_password = forms.CharField(
         label=_("Password"),
+        max_length=PASSWORD_MAX_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         required=False,
         strip=False,
@@ -47,6 +54,9 @@ class UserForm(forms.ModelForm):
         user = super().save(commit=False)
         if self.cleaned_data.get("new_password"):
             user.set_password(self.cleaned_data["new_password"])
+        if self.cleaned_data.get("new_password") or "email" in self.changed_data:
+            # Chosen by a superuser, or for an address nobody has confirmed.
+            user.password_set_by_owner = False
         if commit:
             user.save()
         return user
@@ -55,6 +65,14 @@ class UserForm(forms.ModelForm):
 class SuperuserForm(UserForm):
     class Meta(UserForm.Meta):
         fields = [*UserForm.Meta.fields, "is_superuser"]
+
+
+class ResetForm(PasswordResetForm):
+    """Django's reset form, which also reaches invited people who have no password
+    yet: the link goes to their address, as the invitation did."""
+
+    def get_users(self, email: str) -> Iterator[User]:
+        return iter(User.objects.filter(email__iexact=email, is_active=True))
 
 
 class LanguageForm(forms.Form):

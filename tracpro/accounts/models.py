@@ -49,6 +49,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text=_("Ask for a new password at the next login."),
     )
+    # Set only when the person chose their password through a link sent to this
+    # address (an invitation or a password reset); cleared when the address or the
+    # password is changed by someone else. An org that adds an existing account
+    # whose flag is off makes it choose a password again (tracpro.manage.members).
+    password_set_by_owner = models.BooleanField(_("password set by its owner"), default=False)
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)

@@ -26,5 +26,10 @@ urlpatterns = [
         views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path(
+        "invitation/<uidb64>/<token>/",
+        views.InvitationView.as_view(),
+        name="invitation",
+    ),
     path("language/", views.set_language, name="set_language"),
 ]

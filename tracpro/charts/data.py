@@ -6,12 +6,18 @@ Both paths return the same rows, aggregated in Postgres, so every chart
 builder works the same on either. Rows are per (question, poll date, region,
 category) and per (poll date, region, status): their number depends on how
 many dates, regions and categories there are, never on how many answers.
+
+`first_answers` (an indicator's baseline) counts each contact's first answer
+only: from the rollups when the dates are one (a contact answers a date at
+most once), else with one DISTINCT ON query over the raw answers.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Count, F, FloatField, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 
@@ -146,6 +152,76 @@ def rollup_rows(rows: QuerySet, filters: Filters) -> QuerySet:
     if filters.group is not None:
         rows = rows.filter(group=filters.group)
     return rows
+
+
+@dataclass(frozen=True)
+class FirstAnswerRow:
+    """Per region: contacts asked (a response of any status), contacts who answered,
+    and count / sum of the numbers of each one's first answer."""
+
+    region_id: int | None
+    asked: int
+    answered: int
+    number_count: int
+    number_sum: float
+
+
+FIRST_ANSWERS_BY_REGION = """
+    SELECT region, count(*), count(first_number), coalesce(sum(first_number), 0)
+    FROM ({firsts}) firsts GROUP BY region
+"""
+
+
+def first_answers(
+    org: Org, filters: Filters, question_id: int, pollrun_ids: Sequence[int]
+) -> list[FirstAnswerRow]:
+    """Each contact's first answer to the question across the poll dates (by date,
+    then time), summed per region; two aggregate queries whatever the data size."""
+    if not pollrun_ids:
+        return []
+    asked: dict[int | None, int] = defaultdict(int)
+    answered: dict[int | None, tuple[int, int, float]] = {}
+    if len(pollrun_ids) == 1 and not filters.needs_raw_answers:
+        for row in response_rows(org, filters, pollrun_ids):
+            asked[row.region_id] += row.count
+        for row in answer_rows(org, filters, [question_id], pollrun_ids):
+            count, number_count, number_sum = answered.get(row.region_id, (0, 0, 0.0))
+            answered[row.region_id] = (
+                count + row.count,
+                number_count + row.number_count,
+                number_sum + row.number_sum,
+            )
+    else:
+        responders = (
+            filtered_responses(org, filters, pollrun_ids)
+            .values("contact__region_id")
+            .annotate(n=Count("contact_id", distinct=True))
+            .order_by()
+        )
+        for row in responders:
+            asked[row["contact__region_id"]] = row["n"]
+        answered = _first_answers_by_region(org, filters, question_id, pollrun_ids)
+    return [
+        FirstAnswerRow(region_id, asked.get(region_id, 0), *answered.get(region_id, (0, 0, 0.0)))
+        for region_id in sorted(set(asked) | set(answered), key=lambda pk: (pk is None, pk))
+    ]
+
+
+def _first_answers_by_region(org, filters, question_id, pollrun_ids) -> dict:
+    firsts = (
+        filtered_answers(org, filters, [question_id], pollrun_ids)
+        .annotate(region=F("response__contact__region_id"), first_number=F("value_to_use"))
+        .order_by("response__contact_id", "response__pollrun__conducted_on", "submitted_on", "pk")
+        .distinct("response__contact_id")
+        .values("region", "first_number")
+    )
+    sql = compiled(firsts)
+    if sql is None:
+        return {}
+    statement = FIRST_ANSWERS_BY_REGION.format(firsts=sql[0])
+    with connection.cursor() as cursor:
+        cursor.execute(statement, sql[1])
+        return {region: (count, numbers, total) for region, count, numbers, total in cursor}
 
 
 def contact_filter(filters: Filters, prefix: str = "") -> dict:

@@ -28,7 +28,7 @@ def numeric_categories(question: Question) -> list[str]:
 
 def map_areas(question: Question, rows: Iterable[AnswerRow], units: list[Unit]) -> dict | None:
     """{"areas": [...], "categories": [...], "scale": "category" | "value"} or None."""
-    if question.question_type == QuestionType.OPEN or not units:
+    if question.question_type in (QuestionType.OPEN, QuestionType.RECORDING) or not units:
         return None
     lookup = unit_lookup(units)
     tallies: dict[str, Tally] = defaultdict(Tally)

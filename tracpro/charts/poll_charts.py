@@ -6,7 +6,10 @@ Multi-date definitions (kept from the original TracPro):
   response rate = 100 x answers / active responses (empty ones included);
   summary: the mean and the standard deviation of the per-date averages and
   the mean of the per-date rates, a date without answers counting as 0;
-- categorical, per date: each category's share of the answers, plus totals;
+- categorical, per date: each category's share of the answers, plus totals; with
+  the question's `show_no_response`, contacts who got the poll date but did not
+  answer the question (its active responses minus its answers) are a share of
+  their own, marked `no_response` (a timeout is never an answer, so they are in it);
 - open-ended: a word cloud (loaded separately, see `poll_word_clouds`).
 Single-date: a histogram of the numbers (mean, standard deviation, rate),
 category counts and shares, a word cloud. Every question can have a map.
@@ -15,6 +18,8 @@ category counts and shares, a word cloud. Every question can have a map.
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
 
 from tracpro.charts import regions
 from tracpro.charts.data import AnswerRow, ResponseRow, answer_rows, response_rows
@@ -181,23 +186,51 @@ def _categorical_over_time(data: ChartInput, question: Question, rows: list[Answ
         totals.update(counter)
     categories = [name for name in category_order(question, totals) if totals[name]]
     answered = [sum(counts[p.pk][name] for name in categories) for p in data.pollruns]
+    silent = [0] * len(data.pollruns)
+    if question.show_no_response:
+        responses = data.response_totals(Breakdown(None))
+        silent = [
+            max(0, responses.get((ALL, p.pk), 0) - sum(counts[p.pk].values()))
+            for p in data.pollruns
+        ]
+    shown = [a + s for a, s in zip(answered, silent, strict=True)]
     grand_total = sum(totals[name] for name in categories)
+    series = [
+        {
+            "label": name,
+            "counts": [counts[p.pk][name] for p in data.pollruns],
+            "data": [percent(counts[p.pk][name], shown[i]) for i, p in enumerate(data.pollruns)],
+        }
+        for name in categories
+    ]
+    rows_out = [
+        {"category": name, "count": totals[name], "percent": percent(totals[name], grand_total)}
+        for name in categories
+    ]
+    if question.show_no_response and any(silent):
+        series.append(
+            {
+                "label": _("No response"),
+                "no_response": True,
+                "counts": silent,
+                "data": [percent(n, shown[i]) for i, n in enumerate(silent)],
+            }
+        )
+        everyone = grand_total + sum(silent)
+        for row in rows_out:
+            row["percent"] = percent(row["count"], everyone)
+        rows_out.append(
+            {
+                "category": _("No response"),
+                "no_response": True,
+                "count": sum(silent),
+                "percent": percent(sum(silent), everyone),
+            }
+        )
     return {
         "categories": categories,
-        "series": [
-            {
-                "label": name,
-                "counts": [counts[p.pk][name] for p in data.pollruns],
-                "data": [
-                    percent(counts[p.pk][name], answered[i]) for i, p in enumerate(data.pollruns)
-                ],
-            }
-            for name in categories
-        ],
-        "totals": [
-            {"category": name, "count": totals[name], "percent": percent(totals[name], grand_total)}
-            for name in categories
-        ],
+        "series": series,
+        "totals": rows_out,
         "summary": {"answers": grand_total},
     }
 
@@ -243,7 +276,7 @@ def pollrun_charts(data: ChartInput) -> dict:
             ]
             item["summary"].update(mean=rounded(tally.mean), std=rounded(tally.std))
         elif question.question_type == QuestionType.CATEGORICAL:
-            item.update(_categories_on_date(question, rows))
+            item.update(_categories_on_date(question, rows, responses))
         else:
             item["words"] = clouds.get(question.pk, [])
         item["map"] = map_areas(question, rows, map_units)
@@ -255,14 +288,27 @@ def pollrun_charts(data: ChartInput) -> dict:
     }
 
 
-def _categories_on_date(question: Question, rows: list[AnswerRow]) -> dict:
+def _categories_on_date(question: Question, rows: list[AnswerRow], responses: int) -> dict:
     counts = Counter()
     for row in rows:
         counts[row.category] += row.count
     categories = [name for name in category_order(question, counts) if counts[name]]
-    total = sum(counts[name] for name in categories)
+    values = [counts[name] for name in categories]
+    silent = max(0, responses - sum(counts.values())) if question.show_no_response else 0
+    marked = [False] * len(categories)
+    if silent:
+        categories, values, marked = (
+            [*categories, _("No response")],
+            [*values, silent],
+            [
+                *marked,
+                True,
+            ],
+        )
+    total = sum(values)
     return {
         "categories": categories,
-        "counts": [counts[name] for name in categories],
-        "percents": [percent(counts[name], total) for name in categories],
+        "counts": values,
+        "percents": [percent(value, total) for value in values],
+        "no_response": marked,
     }

@@ -12,7 +12,7 @@ from tracpro.orgs.models import Org, OrgScopedQuerySet
 DEFAULT_FACILITY_CODE_KEY = "facility_code"
 
 
-class DataFieldQuerySet(OrgScopedQuerySet):
+class DataFieldQuerySet(OrgScopedQuerySet["DataField"]):
     def facility_code(self, org: Org) -> "DataField | None":
         """The org's facility-code field: the one an admin chose, else `facility_code`."""
         fields = self.for_org(org).active()
@@ -83,7 +83,7 @@ class PushStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class ContactQuerySet(OrgScopedQuerySet):
+class ContactQuerySet(OrgScopedQuerySet["Contact"]):
     def visible_to(self, scope: RegionScope) -> "ContactQuerySet":
         """The org's contacts within the region scope (active or not)."""
         contacts = self.filter(org=scope.org)

@@ -1,22 +1,26 @@
-"""The responses export of the poll pages (CSV, one row per response).
+"""The responses export of the poll pages (CSV or XLSX, one row per response).
 
 Rows come from one query with each question's answer as a column, read
-through a server-side cursor; `tracpro.exports.files` writes them.
+through a server-side cursor; `tracpro.exports.files` writes them. Cells keep
+their types: the poll date is a day, the answer time a moment in the org's
+time zone, a numeric question's answer a number when it is one.
 """
 
+import re
 from collections.abc import Iterator, Sequence
-from datetime import date
 
-from django.db.models import CharField, F, Func, OuterRef, QuerySet, Subquery, Value
+from django.db.models import CharField, DateTimeField, F, Func, OuterRef, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tracpro.contacts.models import Contact
 from tracpro.orgs.models import Org
-from tracpro.polls.models import Answer, Question, ResponseStatus
+from tracpro.polls.models import Answer, Question, QuestionType, ResponseStatus
 
 CURSOR_ROWS = 2000
+# A numeric answer written as a plain number ("120", "-3.5"): exported as a number.
+PLAIN_NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,15})?")
 
 
 STATUS_LABELS = {
@@ -26,10 +30,9 @@ STATUS_LABELS = {
 }
 
 
-def local_time_text(field: str, org: Org, pattern: str = "YYYY-MM-DD HH24:MI") -> Func:
-    """The timestamp in the org's time zone, formatted by Postgres."""
-    in_zone = Func(Value(org.timezone), F(field), function="timezone")
-    return Func(in_zone, Value(pattern), function="to_char", output_field=CharField())
+def local_time(field: str, org: Org) -> Func:
+    """The timestamp as the org's wall-clock time (a naive datetime)."""
+    return Func(Value(org.timezone), F(field), function="timezone", output_field=DateTimeField())
 
 
 def reporter_group_names(contact_column: str) -> RawSQL:
@@ -70,7 +73,7 @@ def response_values(responses: QuerySet, questions: Sequence[Question], org: Org
     }
     return (
         responses.annotate(
-            answered_on=local_time_text("updated_on", org),
+            answered_on=local_time("updated_on", org),
             groups=reporter_group_names('"polls_response"."contact_id"'),
             **answers,
         )
@@ -88,13 +91,26 @@ def response_values(responses: QuerySet, questions: Sequence[Question], org: Org
     )
 
 
-def response_rows(responses: QuerySet, questions: Sequence[Question], org: Org) -> Iterator[tuple]:
+def response_rows(responses: QuerySet, questions: Sequence[Question], org: Org) -> Iterator[list]:
     """The export's rows, read through a server-side cursor."""
     labels = {status: str(label) for status, label in STATUS_LABELS.items()}
+    numeric = [
+        7 + index
+        for index, question in enumerate(questions)
+        if question.question_type == QuestionType.NUMERIC
+    ]
     rows = response_values(responses, questions, org)
     for row in rows.iterator(chunk_size=CURSOR_ROWS):
-        yield (_iso(row[0]), *row[1:6], labels.get(row[6], row[6]), *row[7:])
+        row = list(row)
+        row[6] = labels.get(row[6], row[6])
+        for index in numeric:
+            row[index] = as_number(row[index])
+        yield row
 
 
-def _iso(value: date | None) -> str:
-    return value.isoformat() if value else ""
+def as_number(value: str | None) -> str | int | float | None:
+    """A plain number's text as a number; anything else as it came."""
+    if value is None or not PLAIN_NUMBER.fullmatch(value):
+        return value
+    number = float(value)
+    return int(number) if number.is_integer() and "." not in value else number

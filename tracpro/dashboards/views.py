@@ -8,11 +8,11 @@ count of each page does not grow with the data.
 """
 
 from collections import Counter, defaultdict
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -31,9 +31,10 @@ from tracpro.contacts.models import Contact
 from tracpro.dashboards import exports
 from tracpro.dashboards.forms import FIELD_PREFIX, FilterForm
 from tracpro.dashboards.participation import contact_statuses, status_rows
-from tracpro.exports.files import csv_filename, csv_response
+from tracpro.exports.files import CSV, export_filename, export_format, table_response
 from tracpro.groups.models import ReporterGroup
 from tracpro.groups.views import ScopedMixin
+from tracpro.msgs.models import Message
 from tracpro.polls.models import Answer, Poll, PollRun, QuestionType, Response, ResponseStatus
 
 PAGE_SIZE = 50
@@ -49,10 +50,14 @@ class FilteredMixin(ScopedMixin):
     with_chart_options = False
     request: HttpRequest
 
+    def filter_query(self) -> QueryDict:
+        """The query the filter bar reads (a page may fill in its own defaults)."""
+        return self.request.GET
+
     @cached_property
     def filter_form(self) -> FilterForm:
         return FilterForm(
-            self.request.GET,
+            self.filter_query(),
             scope=self.scope,
             with_dates=self.with_dates,
             with_chart_options=self.with_chart_options,
@@ -80,19 +85,20 @@ class FilteredMixin(ScopedMixin):
             ]
         )
 
-    def wants_csv(self) -> bool:
-        return self.request.GET.get("_format") == "csv"
+    @property
+    def export_format(self) -> str | None:
+        """The file format asked for (`_format=csv|xlsx`), None for the page itself."""
+        return export_format(self.request.GET)
+
+    def exported_pollruns(self, pollruns: QuerySet[PollRun]) -> QuerySet[PollRun]:
+        """Exports leave spoofed poll dates out unless asked for (`spoof=1`)."""
+        return pollruns if self.request.GET.get("spoof") == "1" else pollruns.real()
 
     def filter_context(self) -> dict:
         return {"filter_form": self.filter_form, "filters": self.filters}
 
     def date_pollruns(self, pollruns: QuerySet[PollRun]) -> QuerySet[PollRun]:
-        filters = self.filters
-        if filters.start:
-            pollruns = pollruns.filter(local_date__gte=filters.start)
-        if filters.end:
-            pollruns = pollruns.filter(local_date__lte=filters.end)
-        return pollruns
+        return pollruns.within(self.filters.start, self.filters.end)
 
 
 def with_query(url: str, query: str) -> str:
@@ -143,7 +149,7 @@ class PollReadView(FilteredMixin, DetailView):
             charts=charts,
             tab="summary",
             query=self.request.GET.urlencode(),
-            numeric_query=_without(self.request, "numeric"),
+            numeric_query=without(self.request, "numeric"),
             has_numeric=any(q.question_type == QuestionType.NUMERIC for q in questions),
         )
         return context
@@ -167,7 +173,7 @@ class PollWordsView(FilteredMixin, DetailView):
 
 
 class PollExportView(FilteredMixin, DetailView):
-    """All responses of a poll's dates in the filters, as CSV."""
+    """All responses of a poll's dates in the filters, as CSV (or XLSX with `_format=xlsx`)."""
 
     model = Poll
 
@@ -176,18 +182,16 @@ class PollExportView(FilteredMixin, DetailView):
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
         poll = self.get_object()
-        pollrun_ids = list(
-            self.date_pollruns(
-                PollRun.objects.visible_to(self.scope).filter(poll=poll)
-            ).values_list("pk", flat=True)
-        )
+        pollruns = self.date_pollruns(PollRun.objects.visible_to(self.scope).filter(poll=poll))
+        pollrun_ids = list(self.exported_pollruns(pollruns).values_list("pk", flat=True))
         responses = filtered_responses(self.scope.org, self.filters, pollrun_ids).exclude(
             status=ResponseStatus.EMPTY
         )
         questions = poll.shown_questions()
         filters = self.filters
-        return csv_response(
-            csv_filename(poll.display_name, filters.start, filters.end),
+        return table_response(
+            self.export_format or CSV,
+            export_filename(poll.display_name, filters.start, filters.end),
             exports.response_header(questions),
             exports.response_rows(responses, questions, self.scope.org),
         )
@@ -268,9 +272,14 @@ class PollRunMixin(FilteredMixin):
 
     def pollrun_context(self) -> dict:
         pollrun = self.pollrun
+        start = pollrun.messages.filter(kind=Message.Kind.START).first()
         return {
             **self.filter_context(),
             "pollrun": pollrun,
+            # How a start from TracPro is going (pending, started or failed).
+            "start_message": start,
+            "may_retry_start": start is not None
+            and (self.scope.is_admin or start.created_by_id == self.request.user.pk),
             "poll": pollrun.poll,
             "title": pollrun.poll.display_name,
             "tab": self.tab,
@@ -338,7 +347,7 @@ class PollRunParticipationView(PollRunMixin, TemplateView):
 
 
 class ResponseByPollRunView(PollRunMixin, TemplateView):
-    """A poll date's Responses tab: one row per contact who answered; CSV export."""
+    """A poll date's Responses tab: one row per contact who answered; CSV or XLSX export."""
 
     template_name = "dashboards/response_by_pollrun.html"
     tab = "responses"
@@ -349,11 +358,13 @@ class ResponseByPollRunView(PollRunMixin, TemplateView):
         )
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
-        if self.wants_csv():
+        if self.export_format:
+            # One date's export: on a spoofed date's own page, the spoofed date is asked for.
             pollrun = self.pollrun
             questions = pollrun.poll.shown_questions()
-            return csv_response(
-                csv_filename(pollrun.poll.display_name, pollrun.local_date),
+            return table_response(
+                self.export_format,
+                export_filename(pollrun.poll.display_name, pollrun.local_date),
                 exports.response_header(questions),
                 exports.response_rows(self.responses(), questions, self.scope.org),
             )
@@ -382,10 +393,18 @@ class ResponseByPollRunView(PollRunMixin, TemplateView):
             response__in=[response.pk for response in page], question__in=questions
         ).values_list("response_id", "question_id", "value"):
             answers[response_id][question_id] = value
+        recordings = {q.pk for q in questions if q.question_type == QuestionType.RECORDING}
         rows = [
             {
                 "response": response,
-                "answers": [answers[response.pk].get(question.pk, "") for question in questions],
+                "answers": [
+                    {
+                        "text": answers[response.pk].get(question.pk, ""),
+                        "audio": question.pk in recordings
+                        and playable(answers[response.pk].get(question.pk, "")),
+                    }
+                    for question in questions
+                ],
             }
             for response in page
         ]
@@ -415,11 +434,13 @@ class ParticipationView(FilteredMixin, TemplateView):
             return None
         return Poll.objects.selected(self.scope.org).filter(pk=value).first()
 
-    def pollruns(self) -> list[PollRun]:
+    def pollruns(self, exported: bool = False) -> list[PollRun]:
         pollruns = PollRun.objects.visible_to(self.scope).select_related("poll")
         poll = self.poll
         if poll is not None:
             pollruns = pollruns.filter(poll=poll)
+        if exported:
+            pollruns = self.exported_pollruns(pollruns)
         return list(self.date_pollruns(pollruns).order_by("-conducted_on", "-pk")[:MAX_COLUMNS])
 
     def contacts(self) -> QuerySet[Contact]:
@@ -427,14 +448,15 @@ class ParticipationView(FilteredMixin, TemplateView):
         return filtered_contacts(contacts, self.filters).order_by("name", "pk")
 
     def get(self, request, *args, **kwargs) -> HttpResponse:
-        if self.wants_csv():
-            pollruns = self.pollruns()
+        if self.export_format:
+            pollruns = self.pollruns(exported=True)
             header = [_("Contact"), _("URN"), _("Region")] + [
                 f"{pollrun.poll.display_name} {pollrun.local_date.isoformat()}"
                 for pollrun in pollruns
             ]
-            return csv_response(
-                csv_filename(_("participation"), self.filters.start, self.filters.end),
+            return table_response(
+                self.export_format,
+                export_filename(_("participation"), self.filters.start, self.filters.end),
                 [str(cell) for cell in header],
                 contact_statuses(self.contacts(), pollruns),
             )
@@ -475,20 +497,20 @@ class ParticipationView(FilteredMixin, TemplateView):
             max_columns=MAX_COLUMNS,
             rows=rows,
             page_obj=page,
-            csv_query=_with_format(self.request),
+            export_query=without(self.request, "page", "_format", "spoof"),
         )
         return context
 
 
-def _without(request: HttpRequest, *names: str) -> str:
+def playable(url: str) -> bool:
+    """A recording's URL the browser may load itself: http(s) only. TracPro never
+    fetches or proxies it; the page plays it from where RapidPro keeps it."""
+    return urlsplit(url).scheme in ("http", "https")
+
+
+def without(request: HttpRequest, *names: str) -> str:
+    """The request's query string without the named parameters."""
     query = request.GET.copy()
     for name in names:
         query.pop(name, None)
-    return query.urlencode()
-
-
-def _with_format(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    query["_format"] = "csv"
     return query.urlencode()

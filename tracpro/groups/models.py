@@ -91,6 +91,10 @@ class Region(models.Model):
 
     objects = OrgScopedQuerySet.as_manager()
 
+    # Not stored: set on the regions of a tree walk (RegionTree.in_order, RegionScope.choices).
+    depth: int
+    indented_name: str
+
     class Meta:
         verbose_name = _("region")
         verbose_name_plural = _("regions")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from tracpro.groups.models import Region
 from tracpro.groups.tree import RegionTree
+from tracpro.orgs.access import can_enter, get_membership, is_admin
 from tracpro.orgs.models import Org
 
 
@@ -79,3 +80,17 @@ class RegionScope:
         if self.region_ids is None:
             return None
         return self.region_ids | self.tree.ancestors(self.region_ids)
+
+
+def scope_of(org: Org, user) -> RegionScope | None:
+    """Everything a user may reach in an org right now, whatever their region switcher
+    shows; None when they may no longer enter it. Background work that acts for a user
+    (a message they sent) checks their rights again with this."""
+    if user is None or not user.is_active:
+        return None
+    membership = get_membership(user, org)
+    if not can_enter(user, membership):
+        return None
+    admin = is_admin(user, membership)
+    assigned = [] if admin else list(membership.regions.values_list("pk", flat=True))
+    return RegionScope.build(org, is_admin=admin, assigned_ids=assigned)

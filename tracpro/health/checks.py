@@ -1,5 +1,6 @@
 """Checks of the services TracPro depends on, for /healthz."""
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -54,3 +55,26 @@ def run_checks() -> dict[str, CheckResult]:
             elapsed = round((time.perf_counter() - started) * 1000, 1)
             results[name] = {"state": "up", "ms": elapsed}
     return results
+
+
+# /healthz is public: a flood of requests must not become a flood of connections
+# to Postgres and Redis. The result is reused for HEALTHZ_CACHE_SECONDS, in this
+# process (not in Redis, whose outage it must report).
+_cached: tuple[float, dict[str, CheckResult]] | None = None
+_cache_lock = threading.Lock()
+
+
+def recent_checks() -> dict[str, CheckResult]:
+    """`run_checks()`, at most once per HEALTHZ_CACHE_SECONDS in this process."""
+    global _cached
+    with _cache_lock:
+        now = time.monotonic()
+        if _cached is None or now - _cached[0] >= settings.HEALTHZ_CACHE_SECONDS:
+            _cached = (now, run_checks())
+        return _cached[1]
+
+
+def forget_recent_checks() -> None:
+    global _cached
+    with _cache_lock:
+        _cached = None

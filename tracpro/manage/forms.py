@@ -1,7 +1,6 @@
 """Forms of the administration pages that combine several apps' data."""
 
 from django import forms
-from django.contrib.auth import password_validation
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -61,10 +60,21 @@ class OrgSettingsForm(LocaleFields, forms.ModelForm):
 
 
 class ConnectionForm(forms.Form):
-    """The API URL and token typed in the org form, for "Test connection"."""
+    """The API URL and token typed in the org form, for "Test connection"; the
+    saved token of `org` when the token was left blank."""
 
     api_url = forms.URLField(assume_scheme="https")
-    api_token = forms.CharField(max_length=128)
+    api_token = forms.CharField(max_length=128, required=False)
+    org = forms.ModelChoiceField(queryset=Org.objects.all(), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        org = cleaned.get("org")
+        if not cleaned.get("api_token"):
+            cleaned["api_token"] = org.api_token if org is not None else ""
+        if not cleaned["api_token"]:
+            self.add_error("api_token", _("Type the API token."))
+        return cleaned
 
 
 class RegionsField(forms.ModelMultipleChoiceField):
@@ -79,9 +89,11 @@ class RegionsField(forms.ModelMultipleChoiceField):
 class MemberForm(forms.Form):
     """An org admin adds or edits a supervisor or administrator of their org.
 
-    The account fields (name, email, password) are only offered for accounts that
-    belong to this org alone: a person who also works in another org keeps their
-    own name, email and password, which this org's admins cannot change.
+    The account fields (name, email) are only offered for accounts that belong to
+    this org alone: a person who also works in another org keeps their own name
+    and email, which this org's admins cannot change. There is no password field:
+    new people choose theirs through an invitation. An admin who changes their
+    own email address confirms it with their current password.
     """
 
     full_name = forms.CharField(label=_("Full name"), max_length=150)
@@ -102,34 +114,34 @@ class MemberForm(forms.Form):
         required=False,
         help_text=_("A supervisor sees these regions and all their sub-regions."),
     )
-    password = forms.CharField(
-        label=_("Password"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    current_password = forms.CharField(
+        label=_("Your current password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         required=False,
         strip=False,
-        help_text=password_validation.password_validators_help_text_html(),
-    )
-    password_confirm = forms.CharField(
-        label=_("Password again"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        required=False,
-        strip=False,
-    )
-    must_change_password = forms.BooleanField(
-        label=_("Ask for a new password at the next login"), required=False, initial=True
+        help_text=_("Needed to change your own email address."),
     )
 
-    ACCOUNT_FIELDS = ("full_name", "email", "password", "password_confirm", "must_change_password")
+    ACCOUNT_FIELDS = ("full_name", "email")
 
-    def __init__(self, *args, org: Org, membership: Membership | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        org: Org,
+        acting_user: User,
+        membership: Membership | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.org = org
+        self.acting_user = acting_user
         self.membership = membership
-        self.existing_user: User | None = None
         regions = self.fields["regions"]
         tree = RegionTree.load(org).in_order()
         regions.queryset = Region.objects.for_org(org).active()
         regions.choices = [(region.pk, regions.label_from_instance(region)) for region in tree]
+        if not self.is_self:
+            del self.fields["current_password"]
         if membership is None:
             return
         user = membership.user
@@ -138,16 +150,18 @@ class MemberForm(forms.Form):
             email=user.email,
             role=membership.role,
             regions=[region.pk for region in membership.regions.all()],
-            must_change_password=user.must_change_password,
         )
-        self.fields["password"].help_text = _("Leave blank to keep the current password.")
         if not self.can_edit_account:
-            for name in self.ACCOUNT_FIELDS:
-                del self.fields[name]
+            for name in (*self.ACCOUNT_FIELDS, "current_password"):
+                self.fields.pop(name, None)
 
     @property
     def can_edit_account(self) -> bool:
         return self.membership is None or can_edit_account(self.membership.user, self.org)
+
+    @property
+    def is_self(self) -> bool:
+        return self.membership is not None and self.membership.user_id == self.acting_user.pk
 
     def clean_email(self) -> str:
         email = UserManager.normalize_email(self.cleaned_data["email"])
@@ -156,8 +170,8 @@ class MemberForm(forms.Form):
             if others.exclude(pk=self.membership.user_id).exists():
                 raise forms.ValidationError(_("Another account uses this email address."))
             return email
-        self.existing_user = others.first()
-        if self.existing_user and self.existing_user.memberships.filter(org=self.org).exists():
+        existing = others.first()
+        if existing and existing.memberships.filter(org=self.org).exists():
             raise forms.ValidationError(
                 _("%(email)s is already a member of this organization; edit them instead."),
                 params={"email": email},
@@ -168,21 +182,12 @@ class MemberForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("role") == Role.SUPERVISOR and not cleaned.get("regions"):
             self.add_error("regions", _("Choose at least one region for a supervisor."))
-        if "password" in self.fields and not self.existing_user:
-            self.clean_passwords(cleaned)
+        email = cleaned.get("email")
+        # A stolen session must not become the account: a new address would get
+        # the password-reset links.
+        changes_own_email = self.is_self and email and email != self.acting_user.email
+        if changes_own_email and not self.acting_user.check_password(
+            cleaned.get("current_password") or ""
+        ):
+            self.add_error("current_password", _("Your current password is not right."))
         return cleaned
-
-    def clean_passwords(self, cleaned: dict) -> None:
-        password, confirm = cleaned.get("password"), cleaned.get("password_confirm")
-        if not password:
-            if self.membership is None:
-                self.add_error("password", _("Set a password for the new account."))
-            return
-        if password != confirm:
-            self.add_error("password_confirm", _("The two passwords differ."))
-            return
-        candidate = User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", ""))
-        try:
-            password_validation.validate_password(password, candidate)
-        except forms.ValidationError as error:
-            self.add_error("password", error)

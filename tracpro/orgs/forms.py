@@ -31,6 +31,11 @@ class LocaleFields(forms.Form):
         return cleaned
 
 
+def token_end(token: str) -> str:
+    """The last four characters: enough to tell tokens apart, useless to anyone else."""
+    return token[-4:] if len(token) > 8 else ""
+
+
 class OrgForm(LocaleFields, forms.ModelForm):
     """Superusers' org form on the root host, including the org's administrators."""
 
@@ -45,10 +50,13 @@ class OrgForm(LocaleFields, forms.ModelForm):
         assume_scheme="https",
         help_text=_("The address of the RapidPro server, e.g. https://app.rapidpro.io"),
     )
+    # Never sent back to the browser: the page shows its last characters only.
     api_token = forms.CharField(
         label=_("RapidPro API token"),
         required=False,
-        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "off"}),
+        max_length=128,
+        strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     class Meta:
@@ -72,6 +80,13 @@ class OrgForm(LocaleFields, forms.ModelForm):
             self.fields["administrators"].initial = get_user_model().objects.filter(
                 memberships__org=self.instance, memberships__role=Role.ADMIN
             )
+        if self.instance.api_token:
+            self.fields["api_token"].help_text = _(
+                "A token ending in “%(end)s” is saved. Leave blank to keep it."
+            ) % {"end": token_end(self.instance.api_token)}
+
+    def clean_api_token(self) -> str:
+        return self.cleaned_data.get("api_token") or self.instance.api_token
 
     def _save_m2m(self) -> None:
         # Runs after the org is saved, whether the caller used commit=False or not.

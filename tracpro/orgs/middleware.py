@@ -10,13 +10,14 @@ from django.utils import timezone, translation
 
 from tracpro.orgs.access import can_enter, get_membership
 from tracpro.orgs.models import Org
+from tracpro.orgs.requests import OrgRequest
 
 # Failures of a service TracPro depends on, shown as a "temporarily unavailable"
 # page rather than a traceback.
 DEPENDENCY_ERRORS = (DatabaseError, RedisError)
 
 
-def remember_subdomain(request: HttpRequest, subdomain: str) -> None:
+def remember_subdomain(request: OrgRequest, subdomain: str) -> None:
     """django-hosts callback for org hosts; OrgMiddleware then looks the org up."""
     request.subdomain = subdomain
 
@@ -34,7 +35,7 @@ class OrgMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: OrgRequest) -> HttpResponse:
         request.org = None
         request.membership = None
         try:
@@ -52,7 +53,7 @@ class OrgMiddleware:
         finally:
             timezone.deactivate()
 
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+    def process_view(self, request: OrgRequest, view_func, view_args, view_kwargs):
         if request.org is None or not getattr(view_func, "login_required", True):
             return None
         if request.user.is_authenticated and not can_enter(request.user, request.membership):
@@ -65,7 +66,7 @@ class OrgMiddleware:
         return None
 
     @staticmethod
-    def activate_locale(request: HttpRequest) -> None:
+    def activate_locale(request: OrgRequest) -> None:
         """The user's own language wins, then the language cookie, then the org's."""
         org = request.org
         candidates = [

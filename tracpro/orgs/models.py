@@ -1,6 +1,6 @@
 import zoneinfo
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Self, TypeVar
 
 from django_hosts.resolvers import reverse as reverse_host
 
@@ -13,14 +13,16 @@ from django.utils.translation import gettext_lazy as _
 
 from tracpro.orgs.validators import validate_subdomain, validate_timezone
 
+_M = TypeVar("_M", bound=models.Model)
 
-class OrgScopedQuerySet(models.QuerySet):
+
+class OrgScopedQuerySet(models.QuerySet[_M]):
     """Base queryset for org-owned models: views start every query with `for_org`."""
 
-    def for_org(self, org: "Org") -> "OrgScopedQuerySet":
+    def for_org(self, org: "Org") -> Self:
         return self.filter(org=org)
 
-    def active(self) -> "OrgScopedQuerySet":
+    def active(self) -> Self:
         return self.filter(is_active=True)
 
 
@@ -60,6 +62,8 @@ class Org(models.Model):
     timezone = models.CharField(
         _("time zone"), max_length=64, default="UTC", validators=[validate_timezone]
     )
+    # The RapidPro workspace's own time zone (its org endpoint), kept by each flows sync.
+    workspace_timezone = models.CharField(max_length=64, blank=True)
     language = models.CharField(
         _("default language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
@@ -183,12 +187,14 @@ class SyncKind(models.TextChoices):
     RUNS = "runs", _("Runs")
     BOUNDARIES = "boundaries", _("Boundaries")
     INBOX = "inbox", _("Inbox messages")
+    RECONCILE = "reconcile", _("Reconciliation")
 
 
 class SyncStatus(models.TextChoices):
     NEVER = "never", _("Never run")
     RUNNING = "running", _("Running")
     RETRYING = "retrying", _("Waiting to retry")
+    WAITING = "waiting", _("Waiting for RapidPro's rate limit")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
 
@@ -217,6 +223,8 @@ class SyncState(models.Model):
     progress_total = models.PositiveIntegerField(null=True, blank=True)
     # What the running sync is doing now, e.g. "Runs of Enrolment (backfill)".
     progress_label = models.CharField(max_length=255, blank=True)
+    # Set while the sync waits for RapidPro's rate limit: it continues by itself then.
+    resume_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("sync state")

@@ -21,6 +21,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -38,6 +39,17 @@ LOCK_KEY = "tracpro:org-task-lock:{org_id}:{kind}"
 LOCK_MARGIN = 60  # seconds the lock outlives the hard time limit
 
 OrgTaskBody = Callable[[Org, SyncState], dict | None]
+
+
+class Postpone(Exception):
+    """Raised by a task body that must wait until `until` (e.g. RapidPro's rate limit):
+    the task is queued again for then, and its state says it is waiting, not failing.
+    Whatever the body saved before (a sync's cursor) is where the next run resumes."""
+
+    def __init__(self, until: datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.until = until
+        self.reason = reason
 
 
 HEARTBEAT_EVERY = 15  # seconds between lock refreshes, however often heartbeat() is called
@@ -99,6 +111,8 @@ def run_org_task(spec: OrgTaskSpec, org_id: int, body: OrgTaskBody | None = None
     org = Org.objects.active().filter(pk=org_id).first()
     if org is None:
         return "skipped"
+    if is_waiting(org, spec.kind):
+        return "waiting"  # queued again for when the wait ends; beat need not ask now
     lock = redis_client().lock(
         LOCK_KEY.format(org_id=org_id, kind=spec.kind), timeout=spec.lock_ttl, blocking=False
     )
@@ -111,6 +125,11 @@ def run_org_task(spec: OrgTaskSpec, org_id: int, body: OrgTaskBody | None = None
         state = start_state(org, spec.kind)
         try:
             counts = (body or spec.body)(org, state)
+        except Postpone as wait:
+            record_waiting(state, wait)
+            logger.info("%s for org %s waits until %s", spec.kind, org.subdomain, wait.until)
+            ORG_TASKS[spec.kind].apply_async((org_id,), eta=wait.until)
+            return "waiting"
         except (Exception, SoftTimeLimitExceeded) as error:
             record_failure(state, error)
             logger.exception("%s for org %s failed", spec.kind, org.subdomain)
@@ -135,12 +154,28 @@ def start_state(org: Org, kind: str) -> SyncState:
     return state
 
 
+def is_waiting(org: Org, kind: str) -> bool:
+    return SyncState.objects.filter(
+        org=org, kind=kind, status=SyncStatus.WAITING, resume_at__gt=timezone.now()
+    ).exists()
+
+
+def record_waiting(state: SyncState, wait: Postpone) -> None:
+    """Neither a success nor a failure: consecutive failures stay as they were."""
+    state.status = SyncStatus.WAITING
+    state.finished_on = timezone.now()
+    state.resume_at = wait.until
+    state.last_error = wait.reason[:2000]
+    state.save(update_fields=["status", "finished_on", "resume_at", "last_error"])
+
+
 def record_success(state: SyncState, counts: dict | None) -> None:
     state.status = SyncStatus.SUCCEEDED
     state.finished_on = state.last_success_on = timezone.now()
     state.failures = 0
     state.last_error = ""
-    fields = ["status", "finished_on", "last_success_on", "failures", "last_error"]
+    state.resume_at = None
+    fields = ["status", "finished_on", "last_success_on", "failures", "last_error", "resume_at"]
     if counts is not None:
         state.counts = counts
         fields.append("counts")
@@ -152,9 +187,10 @@ def record_failure(state: SyncState, error: BaseException) -> None:
     state.status = SyncStatus.FAILED
     state.finished_on = timezone.now()
     state.failures += 1
+    state.resume_at = None
     summary = traceback.format_exception_only(type(error), error)[-1].strip()
     state.last_error = summary[:2000]
-    state.save(update_fields=["status", "finished_on", "failures", "last_error"])
+    state.save(update_fields=["status", "finished_on", "failures", "last_error", "resume_at"])
 
 
 def heartbeat() -> None:

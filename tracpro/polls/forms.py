@@ -1,4 +1,5 @@
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tracpro.polls.models import Poll, Question
@@ -40,12 +41,30 @@ class PollForm(forms.ModelForm):
 class QuestionForm(forms.ModelForm):
     class Meta:
         model = Question
-        fields = ["name", "question_type", "is_active"]
-        labels = {"name": _("Name"), "question_type": _("Type"), "is_active": _("Shown")}
+        fields = ["name", "question_type", "is_active", "show_no_response"]
+        labels = {
+            "name": _("Name"),
+            "question_type": _("Type"),
+            "is_active": _("Shown"),
+            "show_no_response": _("Show “No response”"),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["name"].widget.attrs["placeholder"] = self.instance.rapidpro_name
 
 
-QuestionFormSet = forms.modelformset_factory(Question, form=QuestionForm, extra=0, edit_only=True)
+class BaseQuestionFormSet(forms.BaseModelFormSet):
+    """The questions of one poll: the hidden id of each form only accepts them, so a
+    posted id of another poll's (or org's) question is refused, not edited."""
+
+    _pk_field: models.Field  # the model's primary key, set by BaseModelFormSet.add_fields
+
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        form.fields[self._pk_field.name].queryset = self.get_queryset()
+
+
+QuestionFormSet = forms.modelformset_factory(
+    Question, form=QuestionForm, formset=BaseQuestionFormSet, extra=0, edit_only=True
+)

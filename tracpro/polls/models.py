@@ -1,3 +1,6 @@
+from datetime import date
+from typing import Self, TypeVar
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -7,7 +10,7 @@ from tracpro.groups.scope import RegionScope
 from tracpro.orgs.models import Org, OrgScopedQuerySet
 
 
-class PollQuerySet(OrgScopedQuerySet):
+class PollQuerySet(OrgScopedQuerySet["Poll"]):
     def selected(self, org: Org) -> "PollQuerySet":
         """The org's flows that admins selected as polls (the ones dashboards show)."""
         return self.for_org(org).active()
@@ -21,6 +24,14 @@ class Poll(models.Model):
         ARCHIVED = "archived", _("Archived in RapidPro")
         MISSING = "missing", _("No longer in RapidPro")
 
+    class FlowType(models.TextChoices):
+        """As RapidPro's flows API names them."""
+
+        MESSAGE = "message", _("Messaging")
+        VOICE = "voice", _("Voice")
+        BACKGROUND = "background", _("Background")
+        SURVEY = "survey", _("Surveyor")
+
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="polls")
     flow_uuid = models.CharField(max_length=36)
     rapidpro_name = models.CharField(_("RapidPro name"), max_length=255)
@@ -30,6 +41,12 @@ class Poll(models.Model):
     flow_state = models.CharField(
         max_length=16, choices=FlowState.choices, default=FlowState.ACTIVE
     )
+    flow_type = models.CharField(
+        _("flow type"), max_length=16, choices=FlowType.choices, default=FlowType.MESSAGE
+    )
+    # The flow's modified_on as RapidPro last reported it: its definition is fetched
+    # again only when this moves.
+    remote_modified_on = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(_("selected as a poll"), default=False)
     # How many results (questions) the flow defines, as RapidPro reports it; 0
     # for single-message flows, None until the flows sync has seen it.
@@ -63,24 +80,47 @@ class QuestionType(models.TextChoices):
     NUMERIC = "numeric", _("Numeric")
     CATEGORICAL = "categorical", _("Categorical")
     OPEN = "open", _("Open-ended")
+    RECORDING = "recording", _("Recording")  # a voice flow's recorded answer: its URL
 
 
-class PollChildQuerySet(models.QuerySet):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class PollChildQuerySet(models.QuerySet[_M]):
     """Questions and poll dates belong to an org through their poll."""
 
-    def for_org(self, org: Org) -> "PollChildQuerySet":
+    def for_org(self, org: Org) -> Self:
         return self.filter(poll__org=org)
 
 
-class PollRunQuerySet(PollChildQuerySet):
+class PollRunQuerySet(PollChildQuerySet["PollRun"]):
     def visible_to(self, scope: RegionScope) -> "PollRunQuerySet":
         """Dates of selected polls that concern the scope: org-wide dates, and dates
-        started for a region in view, above it or below it."""
+        started for a region in view, above it or below it. Spoofed dates only while
+        the org shows spoof data."""
         pollruns = self.for_org(scope.org).filter(poll__is_active=True)
+        if not scope.org.show_spoof_data:
+            pollruns = pollruns.real()
         related = scope.related_ids()
         if related is None:
             return pollruns
         return pollruns.filter(models.Q(region__isnull=True) | models.Q(region_id__in=related))
+
+    def within(self, start: date | None, end: date | None) -> "PollRunQuerySet":
+        """Dates from `start` to `end`, both included (None: open)."""
+        pollruns = self
+        if start:
+            pollruns = pollruns.filter(local_date__gte=start)
+        if end:
+            pollruns = pollruns.filter(local_date__lte=end)
+        return pollruns
+
+    def real(self) -> "PollRunQuerySet":
+        """Dates that came from RapidPro (or were started in TracPro), never spoofed ones."""
+        return self.exclude(kind=PollRun.Kind.SPOOF)
+
+    def spoofed(self) -> "PollRunQuerySet":
+        return self.filter(kind=PollRun.Kind.SPOOF)
 
 
 class Question(models.Model):
@@ -101,6 +141,20 @@ class Question(models.Model):
     categories = models.JSONField(default=list, blank=True)
     rules = models.JSONField(default=list, blank=True)
     node_uuids = models.JSONField(default=list, blank=True)
+    # The names of its waits' timeout categories ("No Response", or renamed): a result
+    # in one of them is a timeout, never an answer.
+    timeout_categories = models.JSONField(default=list, blank=True)
+    # The categories RapidPro's flows API reports for the result, as reported, so a
+    # flows sync notices a change without fetching the definition.
+    reported_categories = models.JSONField(default=list, blank=True)
+    show_no_response = models.BooleanField(
+        _("show “No response”"),
+        default=False,
+        help_text=_(
+            "Categorical charts show contacts who did not answer this question as a "
+            "share of their own."
+        ),
+    )
     order = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(_("shown"), default=True)
     is_present = models.BooleanField(default=True, help_text="False once the flow drops the key.")
@@ -168,11 +222,31 @@ class PollRun(models.Model):
     def __str__(self) -> str:
         return f"{self.poll} {self.local_date}"
 
+    @property
+    def is_spoofed(self) -> bool:
+        return self.kind == self.Kind.SPOOF
+
 
 class ResponseStatus(models.TextChoices):
+    """What the contact did in a run.
+
+    Empty: they never replied (RapidPro's `responded` is false): a wait that timed
+    out is not an answer. Complete: they replied, the run reached the end of the flow
+    and none of its questions timed out, so every question the run asked was
+    answered. Partial: they replied, but the run stopped on the way (it expired, was
+    interrupted or still waits) or a question timed out.
+    """
+
     EMPTY = "empty", _("No response")
     PARTIAL = "partial", _("Partial response")
     COMPLETE = "complete", _("Complete response")
+
+    @classmethod
+    def of(cls, responded: bool, completed: bool, timed_out: bool) -> "ResponseStatus":
+        """The status of a run (the archive import decides the same in SQL)."""
+        if not responded:
+            return cls.EMPTY
+        return cls.COMPLETE if completed and not timed_out else cls.PARTIAL
 
 
 class Response(models.Model):

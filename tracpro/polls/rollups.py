@@ -34,7 +34,7 @@ adds (after - before) to the rollups. For contact edits there is a shortcut:
         contact.save()
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -235,16 +235,27 @@ def statement_params(**params: object) -> dict:
     return {"separators": WORD_SEPARATORS, **params}
 
 
-def rebuild(org: Org) -> None:
-    """Recompute every rollup row of an org from the raw responses and answers."""
+def rebuild(org: Org, tables: Collection[str] | None = None) -> None:
+    """Recompute every rollup row of an org from the raw responses and answers.
+
+    `tables` limits it to those rollup tables (a migration that runs before the
+    others exist)."""
     params = statement_params(org=org.pk)
     with transaction.atomic(), connection.cursor() as cursor:
         lock_org(cursor, org.pk)
         # Aggregating whole tables needs plans that fit their size.
         cursor.execute("ANALYZE polls_response, polls_answer, contacts_contact")
         for rollup in ROLLUPS:
-            for statement in rollup.rebuild():
-                cursor.execute(statement, params)
+            if tables is None or rollup.table in tables:
+                for statement in rollup.rebuild():
+                    cursor.execute(statement, params)
+
+
+def delete_all(cursor, org_id: int) -> None:
+    """Delete every rollup row of an org (before its poll dates change wholesale; a
+    `rebuild` follows in the same transaction)."""
+    for rollup in ROLLUPS:
+        cursor.execute(rollup.rebuild()[0], {"org": org_id})
 
 
 def lock_org(cursor, org_id: int) -> None:

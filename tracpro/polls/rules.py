@@ -12,10 +12,16 @@ Test semantics (RapidPro's): `has_number_between` includes both ends;
 """
 
 import operator
+import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 
 OTHER = "Other"
+# An answer that is a number (what `Answer.number` keeps): digits with an optional
+# sign, point and exponent. Written so Postgres' regular expressions read it the same
+# (the archive import decides in SQL, the API sync in Python).
+NUMBER_PATTERN = r"^\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
+NUMBER = re.compile(NUMBER_PATTERN)
 
 Number = Decimal | float | int | str | None
 

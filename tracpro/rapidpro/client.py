@@ -15,9 +15,12 @@ from temba_client.exceptions import (
     TembaRateExceededError,
     TembaTokenError,
 )
+from temba_client.serialization import IntegerField
 from temba_client.v2 import TembaClient
+from temba_client.v2.types import Message
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 import tracpro
 from tracpro.orgs.models import Org
@@ -31,6 +34,18 @@ class TembaTimeoutError(TembaConnectionError):
     message = "RapidPro did not answer in time"
 
 
+class RemoteMessage(Message):
+    """A message with RapidPro's integer id, which the server sends but the client's
+    type leaves out: message_actions (archive, label) names messages by it."""
+
+    id = IntegerField()
+
+    @classmethod
+    def _get_fields(cls) -> dict:
+        # Upstream reads the fields of the class itself only; add the parent's.
+        return {**Message._get_fields(), **super()._get_fields()}
+
+
 class TracProTembaClient(TembaClient):
     """The official client, with a timeout on every request.
 
@@ -39,10 +54,12 @@ class TracProTembaClient(TembaClient):
     method with a timeout; responses map to the same exceptions as upstream.
     """
 
+    @sensitive_variables("token")
     def __init__(self, host: str, token: str, *, timeout: float, **kwargs) -> None:
         super().__init__(host, token, **kwargs)
         self.timeout = timeout
 
+    @sensitive_variables("kwargs")  # its headers carry the token
     def _request(self, method, url, params=None, body=None, retry_on_rate_exceed=False):
         # `retry_on_rate_exceed` is upstream's, and ignored: the client never retries,
         # its callers do, under tracpro.rapidpro.retry's policy.
@@ -58,6 +75,11 @@ class TracProTembaClient(TembaClient):
         except requests.RequestException as error:  # refused, reset, or cut off mid-body
             raise TembaConnectionError() from error
         return read_response(response)
+
+    def get_messages(self, uuid=None, folder=None, before=None, after=None):
+        """Upstream's query, reading each message's id too (`RemoteMessage`)."""
+        params = self._build_params(uuid=uuid, folder=folder, before=before, after=after)
+        return self._get_query("messages", params, RemoteMessage)
 
 
 def read_response(response: requests.Response) -> dict | None:

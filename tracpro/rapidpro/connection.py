@@ -21,6 +21,7 @@ from temba_client.exceptions import (
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_variables
 
 from tracpro.orgs.models import Org
 from tracpro.rapidpro import client as rapidpro
@@ -59,6 +60,7 @@ class ConnectionReport:
         ]
 
 
+@sensitive_variables("api_token", "org")
 def check_connection(api_url: str, api_token: str, timeout: float = TIMEOUT) -> ConnectionReport:
     """Ask RapidPro at `api_url` who `api_token` belongs to and what it can read."""
     org = Org(api_url=api_url, api_token=api_token)

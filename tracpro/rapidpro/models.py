@@ -1,3 +1,4 @@
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -44,3 +45,26 @@ class SyncStream(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org} {self.kind} {self.name or 'main'}"
+
+
+class RunArchive(models.Model):
+    """A RapidPro run archive (rp-archiver's gzipped JSON lines) the sync has read,
+    and for which flows: a poll selected later needs it read again for its runs."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="run_archives")
+    hash = models.CharField(max_length=64, help_text="MD5 of the archive file, as listed.")
+    start_date = models.DateField()
+    period = models.CharField(max_length=16)
+    record_count = models.PositiveIntegerField(default=0)
+    flow_uuids = ArrayField(models.CharField(max_length=36), default=list, blank=True)
+    imported_on = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("run archive")
+        verbose_name_plural = _("run archives")
+        constraints = [
+            models.UniqueConstraint(fields=["org", "hash"], name="rapidpro_runarchive_unique_hash")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org} {self.period} {self.start_date}"

@@ -4,7 +4,8 @@
   (`tracpro.rapidpro.retry`): a 429 waits its Retry-After, a 5xx, a timeout, a
   dropped connection or a garbled body backs off exponentially with jitter up to a
   cap. After `max_attempts` consecutive failures it raises `RapidProUnavailable`; a
-  refused token or a bad request fails at once.
+  refused token or a bad request fails at once. A Retry-After longer than the
+  policy's `max_wait` raises `RateLimited`: the task waits in the broker, not here.
 - `Fetcher.pages(query, resume_cursor)` walks a cursor query page by page and
   reports each page's resume cursor. Items are deserialized one by one, so one
   malformed item becomes a `Malformed` entry instead of losing its page.
@@ -18,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from temba_client.base import CursorQuery
@@ -28,6 +30,9 @@ from temba_client.exceptions import (
     TembaTokenError,
 )
 
+from django.utils import timezone
+
+from tracpro.orgs.tasks import Postpone
 from tracpro.rapidpro.retry import RetryPolicy, describe, is_retryable, retry_after
 
 logger = logging.getLogger(__name__)
@@ -43,6 +48,11 @@ class RapidProUnavailable(SyncError):
 
 class InvalidCursor(SyncError):
     pass
+
+
+class RateLimited(Postpone):
+    """RapidPro's rate limit asks for a longer wait than a worker should idle: the
+    sync stops here (its cursor saved) and continues by itself when the wait is over."""
 
 
 @dataclass(frozen=True)
@@ -110,8 +120,9 @@ class Fetcher:
     def wait_before_retry(self, error: BaseException, attempt: int) -> None:
         asked = retry_after(error)
         if asked > self.policy.max_wait:
-            raise RapidProUnavailable(
-                f"RapidPro's rate limit asks to wait {asked}s; the next sync continues."
+            until = timezone.now() + timedelta(seconds=asked)
+            raise RateLimited(
+                until, f"RapidPro's rate limit asks to wait {asked}s; the sync continues then."
             ) from error
         wait = self.policy.delay(attempt, asked)
         self.retries += 1

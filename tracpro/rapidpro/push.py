@@ -39,7 +39,9 @@ from django.utils.translation import gettext as _
 
 from tracpro.contacts.models import Contact, DataField, PushStatus
 from tracpro.groups.models import Region, ReporterGroup
+from tracpro.groups.scope import RegionScope
 from tracpro.groups.tree import RegionTree
+from tracpro.orgs.access import get_membership, is_admin
 from tracpro.orgs.tasks import redis_client, release
 from tracpro.polls.models import Answer
 from tracpro.polls.rollups import tracking_contacts
@@ -168,6 +170,14 @@ def _create(client: TembaClient, contact: Contact) -> Pushed:
         # An earlier create may have reached RapidPro without us hearing back.
         existing = client.get_contacts(urn=contact.urn).first()
         if existing is not None:
+            if not may_adopt(contact, existing):
+                raise RefusedPush(
+                    _(
+                        "RapidPro already has a contact with %(urn)s outside the regions of "
+                        "the person who added this one; an administrator must resolve it."
+                    )
+                    % {"urn": contact.urn}
+                )
             adopt_uuid(contact, existing.uuid)
             return Pushed(Outcome.CREATED, _update(client, contact, existing).group_uuids)
     Contact.objects.filter(pk=contact.pk).update(create_sent_on=timezone.now())
@@ -195,6 +205,34 @@ def _delete(client: TembaClient, contact: Contact) -> Pushed:
         with contextlib.suppress(TembaNoSuchObjectError):  # already gone
             client.delete_contact(contact.uuid)
     return Pushed(Outcome.DELETED)
+
+
+def may_adopt(contact: Contact, remote: RemoteContact) -> bool:
+    """Whether the RapidPro contact found by URN, after a create whose answer was
+    lost, may become this contact: only if it lies within the regions of the person
+    who created the contact (its region groups in RapidPro and, when the sync has
+    mirrored it already, its region here). Otherwise a supervisor could take over
+    another region's contact and its history by typing its number."""
+    creator = contact.created_by
+    membership = get_membership(creator, contact.org) if creator else None
+    if creator is None or is_admin(creator, membership):
+        return True  # an admin sees every region (no creator: nobody to limit)
+    if membership is None:
+        return False
+    scope = RegionScope.build(
+        contact.org,
+        is_admin=False,
+        assigned_ids=membership.regions.values_list("pk", flat=True),
+    )
+    group_uuids = [group.uuid for group in remote.groups or []]
+    regions = set(
+        Region.objects.for_org(contact.org)
+        .filter(uuid__in=group_uuids)
+        .values_list("pk", flat=True)
+    )
+    mirrored = Contact.objects.filter(org=contact.org, uuid=remote.uuid).exclude(pk=contact.pk)
+    regions |= set(mirrored.values_list("region_id", flat=True))
+    return bool(regions) and all(scope.allows(region_id) for region_id in regions)
 
 
 def adopt_uuid(contact: Contact, uuid: str) -> None:
@@ -308,7 +346,7 @@ def _groups(contact: Contact, remote: RemoteContact | None) -> set[str]:
 
 def readable_error(error: TembaBadRequestError, contact: Contact) -> str:
     """RapidPro's 400 errors, said for the person who edited the contact."""
-    messages = _flatten(error.errors)
+    messages = flatten_errors(error.errors)
     text = " ".join(messages)
     if "in use" in text and "URN" in text:
         return _("RapidPro already has another contact with %(urn)s.") % {"urn": contact.urn}
@@ -324,12 +362,12 @@ def readable_error(error: TembaBadRequestError, contact: Contact) -> str:
     return _("RapidPro refused the change: %(details)s") % {"details": text}
 
 
-def _flatten(errors: object) -> list[str]:
+def flatten_errors(errors: object) -> list[str]:
     """RapidPro nests errors: {"urns": {"0": ["Invalid URN: x"]}, "fields": ["..."]}."""
     if isinstance(errors, str):
         return [errors]
     if isinstance(errors, dict):
-        return [message for value in errors.values() for message in _flatten(value)]
+        return [message for value in errors.values() for message in flatten_errors(value)]
     if isinstance(errors, list | tuple):
-        return [message for value in errors for message in _flatten(value)]
+        return [message for value in errors for message in flatten_errors(value)]
     return [str(errors)]

@@ -2,7 +2,8 @@
 
 `RetryPolicy` is the only place retry delays are computed. The sync's requests
 wait in process (`paging.Fetcher`, `RetryPolicy.from_settings()`); contact pushes
-wait in the broker, as their Celery countdown (`RetryPolicy.for_pushes()`).
+and actions (starts, messages, replies) wait in the broker, as their Celery
+countdown (`RetryPolicy.for_pushes()`, `RetryPolicy.for_actions()`).
 Either way a 429's Retry-After wins, and anything else backs off exponentially
 with jitter up to a cap.
 """
@@ -27,8 +28,9 @@ class RetryPolicy:
     backoff_base: float  # seconds before the first retry; doubles with each retry
     backoff_cap: float  # the longest backoff
     # A longer Retry-After ends a sync's run instead: a worker should not idle for
-    # an hour, and the next scheduled run resumes from its cursor. Pushes wait in
-    # the broker, not in a worker, so they have no such limit.
+    # an hour; the sync is queued again for when the wait is over and resumes from
+    # its cursor (paging.RateLimited). Pushes wait in the broker, not in a worker,
+    # so they have no such limit.
     max_wait: float = math.inf
 
     @classmethod
@@ -46,6 +48,12 @@ class RetryPolicy:
         """Contact pushes: slower and longer than the sync, since an edit can wait
         for RapidPro to come back, but it should not be given up within minutes."""
         return cls(max_attempts=9, backoff_base=15, backoff_cap=30 * 60)
+
+    @classmethod
+    def for_actions(cls) -> "RetryPolicy":
+        """Starts, messages and replies: a supervisor waits for them, so the first
+        retries come quickly; they wait in the broker, like pushes."""
+        return cls(max_attempts=8, backoff_base=5, backoff_cap=10 * 60)
 
     def delay(self, attempt: int, retry_after: float = 0) -> float:
         """Seconds before retry number `attempt` (1 is the first retry).

@@ -25,6 +25,10 @@ WHAT = {
     SyncKind.CONTACTS: _("Contacts of the chosen regions and reporter groups."),
     SyncKind.RUNS: _("Runs of the selected polls: poll dates, responses and answers."),
     SyncKind.INBOX: _("Messages contacts sent outside any flow."),
+    SyncKind.RECONCILE: _(
+        "Each poll's runs counted against RapidPro's own count, to find runs that "
+        "disappeared from RapidPro or never reached TracPro."
+    ),
 }
 RUNNING = (SyncStatus.RUNNING, SyncStatus.RETRYING)
 STALE_AFTER = timedelta(minutes=5)  # past a task's time limit, a "running" sync has died

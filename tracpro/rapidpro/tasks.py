@@ -8,6 +8,12 @@ its time budget (a long backfill) saves its place and queues itself again.
 Pushes: `push_contact` sends one contact's local changes (see
 tracpro.rapidpro.push), queued by tracpro.rapidpro.contact_changes when they
 commit; `requeue_stale_pushes` (beat) queues again those whose task was lost.
+
+Actions: `send_message` sends a start, restart, message or reply recorded by
+tracpro.rapidpro.actions (see tracpro.rapidpro.sending), `archive_inbox_message`
+archives an inbox message; `requeue_stale_messages` (beat) queues again messages
+whose task was lost. Actions and pushes run on their own queue (ACTIONS_QUEUE,
+CELERY_TASK_ROUTES), so they never wait behind a long sync.
 """
 
 import logging
@@ -19,9 +25,10 @@ from celery import Task, shared_task
 from django.utils import timezone
 
 from tracpro.contacts.models import Contact, PushStatus
+from tracpro.msgs.models import Message
 from tracpro.orgs.models import Org, SyncKind, SyncState
 from tracpro.orgs.tasks import org_task
-from tracpro.rapidpro import push
+from tracpro.rapidpro import push, sending
 from tracpro.rapidpro.syncers import run_sync
 
 logger = logging.getLogger(__name__)
@@ -35,6 +42,7 @@ TIME_LIMITS = {
     SyncKind.CONTACTS: 30 * 60,
     SyncKind.RUNS: 30 * 60,
     SyncKind.INBOX: 10 * 60,
+    SyncKind.RECONCILE: 10 * 60,
 }
 BUDGET = 0.75
 # The lock of a sync lives this long past its last batch (see orgs.tasks.heartbeat):
@@ -94,3 +102,47 @@ def requeue_stale_pushes() -> int:
     for contact_id in contact_ids:
         push_contact.delay(contact_id)
     return len(contact_ids)
+
+
+# Actions: starts, messages, replies, archiving ------------------------------------------
+
+MESSAGE_STALE_AFTER = timedelta(minutes=15)  # longer than the longest backoff
+
+
+@shared_task(
+    name="tracpro.rapidpro.tasks.send_message",
+    ignore_result=True,
+    acks_late=True,  # a worker killed mid-send leaves the task queued; sending is idempotent
+    reject_on_worker_lost=True,
+)
+def send_message(message_id: int) -> None:
+    """Send what is left of a message; queue itself again when it must wait."""
+    delay = sending.send(message_id)
+    if delay is not None:
+        logger.info("message %s: trying again in %.0fs", message_id, delay)
+        send_message.apply_async((message_id,), countdown=delay)
+
+
+@shared_task(name="tracpro.rapidpro.tasks.archive_inbox_message", ignore_result=True)
+def archive_inbox_message(inbox_message_id: int, attempt: int = 1) -> None:
+    delay = sending.archive(inbox_message_id, attempt)
+    if delay is not None:
+        archive_inbox_message.apply_async((inbox_message_id, attempt + 1), countdown=delay)
+
+
+@shared_task(name="tracpro.rapidpro.tasks.requeue_stale_messages", ignore_result=True)
+def requeue_stale_messages() -> int:
+    """Queue again messages whose task was lost (a worker killed, the broker down)."""
+    now = timezone.now()
+    stale = (
+        Message.objects.filter(
+            status__in=[Message.Status.PENDING, Message.Status.WAITING],
+            updated_on__lt=now - MESSAGE_STALE_AFTER,
+        )
+        .exclude(retry_on__gt=now)
+        .values_list("pk", flat=True)
+    )
+    message_ids = list(stale[:1000])
+    for message_id in message_ids:
+        send_message.delay(message_id)
+    return len(message_ids)

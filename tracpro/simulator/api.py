@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from . import archives
 from .clock import fmt_drf, fmt_full, parse_datetime
 from .store import EXIT_TYPES, ID_MASK, Contact, Message, OrgStore, key_of
 
@@ -132,11 +133,6 @@ def contact_ref(contact: Contact) -> dict:
     return contact.ref
 
 
-def group_ref(store: OrgStore, idx: int) -> dict:
-    group = store.groups[idx]
-    return {"uuid": group.uuid, "name": group.name}
-
-
 def contact_json(store: OrgStore, contact: Contact) -> dict:
     if contact.deleted:
         return {
@@ -199,9 +195,10 @@ def run_fragment(store: OrgStore, rid: int, paths: bool = True) -> str:
         path = "null"
     values = ",".join(
         [
-            f'{_text(key)}:{{"name":{_text(name)},"value":{_text(value)},"category":{_text(category)}'
+            f'{_text(key)}:{{"name":{_text(name)},"value":{_text(value)}'
+            f',"category":{_text(category) if category else "null"}'
             f',"node":"{nodes[node]}","time":"{fmt_full(t)}"}}'
-            for key, (name, value, category, node, t) in walk.values.items()
+            for key, (name, value, category, node, t, _input) in walk.values.items()
         ]
     )
     start_ref = f'{{"uuid":"{store.starts[start - 1].uuid}"}}' if start > 0 else "null"
@@ -221,11 +218,13 @@ def run_json(store: OrgStore, rid: int, paths: bool = True) -> dict:
 
 
 def flow_json(store: OrgStore, flow) -> dict:
-    counts = store.flow_counts.get(flow.idx, [0] * 5)
+    live = store.flow_counts.get(flow.idx, [0] * 5)
+    released = store.released_counts.get(flow.idx, [0] * 5)
+    counts = [a + b for a, b in zip(live, released, strict=True)]
     return {
         "uuid": flow.uuid,
         "name": flow.name,
-        "type": "message",
+        "type": flow.spec.flow_type,
         "archived": flow.archived,
         "labels": list(flow.labels),
         "expires": flow.definition["expire_after_minutes"],
@@ -311,7 +310,7 @@ def start_json(store: OrgStore, start) -> dict:
         "flow": store.flows[start.flow].ref,
         "status": start.status,
         "progress": {"total": start.total, "started": start.started},
-        "groups": [group_ref(store, g) for g in start.groups],
+        "groups": store.group_refs(start),
         "contacts": [
             {"uuid": c.uuid, "name": c.name}
             for c in (store.contact(i) for i in start.contacts)
@@ -341,7 +340,7 @@ def broadcast_json(store: OrgStore, bcast) -> dict:
             for c in (store.contact(i) for i in bcast.contacts)
             if c is not None
         ],
-        "groups": [group_ref(store, g) for g in bcast.groups],
+        "groups": store.group_refs(bcast),
         "text": dict(bcast.text),
         "attachments": {lang: [] for lang in bcast.text},
         "quick_replies": {lang: [] for lang in bcast.text},
@@ -413,8 +412,8 @@ def list_flows(store: OrgStore, query: Query) -> Listing:
     if uuid:
         flows = [f for f in flows if f.uuid == uuid]
     flow_type = query.get("type")
-    if flow_type is not None and flow_type != "message":
-        flows = []
+    if flow_type:
+        flows = [f for f in flows if f.spec.flow_type == flow_type]
     archived = query.get("archived")
     if archived:
         flows = [f for f in flows if f.archived == str_to_bool(archived)]
@@ -539,7 +538,21 @@ def list_contacts(store: OrgStore, query: Query) -> Listing:
             accept = lambda key: (key & ID_MASK) in members  # noqa: E731
         else:
             accept = lambda key: group.matches(store.contacts[(key & ID_MASK) - 1])  # noqa: E731
-    return bounded(keys, query, fetch, descending, accept)
+    return bounded(keys, query, fetch, descending, both(accept, late(store, "contacts")))
+
+
+def late(store: OrgStore, kind: str):
+    """Leaves out what was written but is not visible yet (store.LateWrites)."""
+    if store.late is None:
+        return None
+    held = store.run_visible_at if kind == "runs" else store.contact_visible_at
+    return store.late.hides(held)
+
+
+def both(first, second):
+    if first is None or second is None:
+        return first or second
+    return lambda key: first(key) and second(key)
 
 
 def list_runs(store: OrgStore, query: Query) -> Listing:
@@ -585,7 +598,7 @@ def list_runs(store: OrgStore, query: Query) -> Listing:
         def accept(key: int) -> bool:
             return owners[(key & ID_MASK) - 1] == contact.id and (previous is None or previous(key))
 
-    return bounded(keys, query, fetch, descending, accept, encode)
+    return bounded(keys, query, fetch, descending, both(accept, late(store, "runs")), encode)
 
 
 FOLDERS = ("inbox", "flows", "archived", "outbox", "sent", "failed")
@@ -654,5 +667,19 @@ def list_boundaries(store: OrgStore, query: Query) -> Listing:
 
 
 def list_archives(store: OrgStore, query: Query) -> list[dict]:
-    """Archives use limit/offset pagination; the simulator has none to offer."""
-    return []
+    """Archives use limit/offset pagination, newest first (see archives.py)."""
+    period = query.get("period")
+    found = archives.listing(
+        store,
+        period if period in ("daily", "monthly") else None,
+        query.get("type") or query.get("archive_type"),
+    )
+    for name, keep in (("after", lambda a, d: a >= d), ("before", lambda a, d: a <= d)):
+        value = query.get(name)
+        if value:  # the server ignores an empty value
+            stamp = parse_datetime(value)
+            if stamp is None:
+                return []
+            day = fmt_full(stamp)[:10]
+            found = [a for a in found if keep(a["start_date"], day)]
+    return found

@@ -63,6 +63,7 @@ EDU = OrgSpec(
         "textbooks": ("Grade 5 Teachers",),
         "feedback": ("SMC Members", "Head Teachers"),
         "single_message": ("Head Teachers", "Grade 5 Teachers", "SMC Members"),
+        "school_visit": ("Head Teachers",),
     },
     fields=(
         ("facility_code", "Facility Code", "text"),

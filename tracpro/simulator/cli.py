@@ -9,12 +9,14 @@ import sys
 import threading
 
 from .clock import parse_datetime
-from .faults import FaultError, Faults
+from .faults import SERVER_LIMITS, FaultError, Faults
+from .geo import UPPER_LEVELS
 from .live import LiveThread
 from .server import SimulatorServer
 from .sim import Config, Simulator, StateError
 
 PROG = "tracpro.simulator"
+ANY_ADDRESS = ("0.0.0.0", "::", "")  # noqa: S104 - to recognise it, not to bind it
 
 
 class CliError(Exception):
@@ -49,13 +51,24 @@ def _at_least(minimum: int):
     return parse
 
 
-def _positive(value: str) -> float:
+def _decimal(value: str) -> float:
     try:
-        number = float(value)
+        return float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid number {value!r}") from None
+
+
+def _positive(value: str) -> float:
+    number = _decimal(value)
     if number <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return number
+
+
+def _share(value: str) -> float:
+    number = _decimal(value)
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return number
 
 
@@ -135,6 +148,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--rate-limit", type=_rate, default=None, help="e.g. 3600/3600 (N requests/SECONDS)"
     )
+    parser.add_argument(
+        "--server-limits",
+        action="store_true",
+        help="the server's rate limits: 3600 requests/hour per workspace and throttle scope",
+    )
+    parser.add_argument(
+        "--archive-days",
+        type=_at_least(0),
+        default=None,
+        help="archive finished runs older than this many days (rp-archiver: 90)",
+    )
+    parser.add_argument(
+        "--delete-archived",
+        action="store_true",
+        help="and delete archived runs from the runs endpoint",
+    )
+    parser.add_argument(
+        "--late-writes",
+        type=_share,
+        default=0.0,
+        help="share of writes that become visible late (a read replica), e.g. 0.1",
+    )
+    parser.add_argument(
+        "--late-seconds",
+        type=_positive,
+        default=120.0,
+        help="how late those writes become visible (default 120)",
+    )
+    parser.add_argument(
+        "--boundaries",
+        type=_at_least(UPPER_LEVELS),
+        default=None,
+        help=f"serve this many boundaries, wards (level 3) included (default {UPPER_LEVELS + 5})",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 
@@ -180,11 +227,14 @@ def run(options: argparse.Namespace) -> int:
     faults = Faults(options.seed)
     try:
         rules = list(options.fault) + ([options.rate_limit] if options.rate_limit else [])
+        if options.server_limits:
+            rules.append(dict(SERVER_LIMITS))
         if rules:
             faults.add(rules)
     except FaultError as error:
         raise CliError(f"--fault: {error}") from None
     server = _listen(options, faults)
+    host, port = server.server_address[:2]
     config = Config(
         options.seed,
         options.contacts,
@@ -192,7 +242,13 @@ def run(options: argparse.Namespace) -> int:
         options.now,
         options.tick,
         options.state,
-        options.orgs,
+        orgs=options.orgs,
+        media_url=f"http://{'127.0.0.1' if host in ANY_ADDRESS else host}:{port}",
+        archive_days=options.archive_days,
+        delete_archived=options.delete_archived,
+        late_share=options.late_writes,
+        late_seconds=options.late_seconds,
+        boundaries=options.boundaries,
     )
     try:
         sim = Simulator(config)

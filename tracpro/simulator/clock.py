@@ -91,6 +91,11 @@ class Clock:
             self.last = max(base, self.last + 1)
             return self.last
 
+    def peek(self) -> int:
+        """Now, for reads: like now() but without taking a timestamp."""
+        with self._lock:
+            return max(self.virtual if self.fixed else wall_us(), self.last)
+
     def advance(self, seconds: float) -> None:
         with self._lock:
             if self.fixed:

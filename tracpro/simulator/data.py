@@ -14,7 +14,7 @@ from .catalog import District, OrgSpec
 from .clock import DAY_US, US, fmt_local
 from .engine import CompiledFlow
 from .flows import FlowSpec, build_definition
-from .geo import boundary_path, uganda_boundaries
+from .geo import KAMPALA_DIVISIONS, boundary_path, uganda_boundaries
 from .ids import label_uuid, token_for
 from .store import (
     COMPLETED,
@@ -34,6 +34,7 @@ from .store import (
 )
 
 WINDOW_DAYS = 90
+VOICE_SHARE = 0.02  # runs of voice flows, on top of --runs
 KEYWORD_DAYS = 4  # reporting days per poll on which runs arrive without a start
 HOUR_US = 3600 * US
 # Nothing seeded happens in the last minute before "now": a flow's steps after an
@@ -53,9 +54,19 @@ def org_sizes(spec: OrgSpec, contacts: int, runs: int) -> tuple[int, int]:
     )
 
 
-def build_org(spec: OrgSpec, seed: int, contacts: int, runs: int, anchor: int) -> OrgStore:
+def build_org(
+    spec: OrgSpec,
+    seed: int,
+    contacts: int,
+    runs: int,
+    anchor: int,
+    media_url: str = "",
+    wards: int = len(KAMPALA_DIVISIONS),
+) -> OrgStore:
     n_contacts, n_runs = org_sizes(spec, contacts, runs)
     builder = _Builder(spec, seed, anchor)
+    builder.store.media_url = media_url
+    builder.wards = wards
     builder.structure()
     builder.contacts(n_contacts)
     builder.runs(n_runs)
@@ -86,12 +97,13 @@ class _Builder:
         self.division_groups: dict[str, list[int]] = {}  # district -> its division groups
         self.region_groups: dict[str, int] = {}
         self.reporter_groups: dict[str, int] = {}
+        self.wards = len(KAMPALA_DIVISIONS)
 
     # -- flows, groups, fields, labels ----------------------------------------------------------
 
     def structure(self) -> None:
         store, anchor = self.store, self.anchor
-        store.boundaries = uganda_boundaries(self.seed)
+        store.boundaries = uganda_boundaries(self.seed, self.wards)
         store.channels = [
             {"uuid": self.uid("channel", name), "name": name}
             for name in ("MTN Uganda", "WhatsApp", "Telegram")
@@ -288,10 +300,12 @@ class _RunPlan:
         self.total = total
         self.rng = random.Random(f"{builder.seed}/{builder.spec.slug}/runs")
         self.rows: list[tuple] = []  # (created, flow, contact, start, inputs)
+        self.calls: list[tuple] = []  # the same, of voice flows
 
     def generate(self) -> None:
-        polls = [f for f in self.store.flows if f.poll and not f.archived]
-        others = [f for f in self.store.flows if not f.poll and not f.archived]
+        flows = [f for f in self.store.flows if not f.archived]
+        polls = [f for f in flows if f.poll and f.spec.flow_type == "message"]
+        others = [f for f in flows if not f.poll]
         keyword_share, repeat_share = 0.05, 0.02
         other_share = 0.015 if others else 0.0
         per_poll = self.total * (1 - keyword_share - repeat_share - other_share) / len(polls)
@@ -301,6 +315,16 @@ class _RunPlan:
             self._starts(flow, int(self.total * other_share))
         self._repeats(int(self.total * repeat_share))
         self._keywords(polls, self.total - len(self.rows))
+        self._calls([f for f in flows if f.spec.flow_type == "voice"])
+
+    def _calls(self, flows: list[Flow]) -> None:
+        """Voice polls: a few calls, planned with a random generator of their own after
+        everything else, so adding them left the messaging data as it was."""
+        texts, self.rng = self.rng, random.Random(f"{self.b.seed}/{self.b.spec.slug}/calls")
+        texts_rows, self.rows = self.rows, self.calls
+        for flow in flows:
+            self._starts(flow, int(self.total * VOICE_SHARE))
+        self.rows, self.rng = texts_rows, texts
 
     def _starts(self, flow: Flow, count: int) -> None:
         targets = self.b.spec.targets.get(flow.spec.key, ())
@@ -342,7 +366,7 @@ class _RunPlan:
         return start
 
     def _plan(self, flow: Flow, contact: Contact, start: int, created: int) -> None:
-        inputs = plan_inputs(self.rng, flow, contact, self.b.spec)
+        inputs = plan_inputs(self.rng, flow, contact, self.store)
         self.rows.append((created, flow.idx, contact.id, start, inputs))
 
     def _repeats(self, count: int) -> None:
@@ -374,8 +398,14 @@ class _RunPlan:
                 self._plan(flow, contact, -1, at)
 
     def settle(self) -> None:
-        """Replay every planned run in time order: waits, interruptions, expiries."""
-        rows = self.rows
+        """Replay every planned run in time order: waits, interruptions, expiries.
+        Calls come after the messaging runs (their ids too): a call is a session of its
+        own, which neither interrupts a messaging run nor is interrupted by one."""
+        for rows in (self.rows, self.calls):
+            self._settle(rows)
+        self.rows = []
+
+    def _settle(self, rows: list[tuple]) -> None:
         rows.sort(key=lambda row: row[0])
         following: list[int] = [0] * len(rows)
         last_by_contact: dict[int, int] = {}
@@ -405,7 +435,6 @@ class _RunPlan:
             for text, at in zip(inputs, walk.input_times, strict=False):
                 if text is not None and at > (contact.last_seen or 0):
                     contact.last_seen = at
-        self.rows = []
 
     def _outcome(self, walk, flow: Flow, following: int) -> tuple[int, int | None]:
         if walk.completed:
@@ -418,9 +447,9 @@ class _RunPlan:
         return WAITING, None
 
 
-def plan_inputs(rng: random.Random, flow: Flow, contact: Contact, spec: OrgSpec) -> tuple:
+def plan_inputs(rng: random.Random, flow: Flow, contact: Contact, store: OrgStore) -> tuple:
     """Everything a contact will send in one run: all answers, the first only, or nothing."""
-    answers = answers_for(rng, flow, contact, spec)
+    answers = answers_for(rng, flow, contact, store)
     roll = rng.random()
     if not answers:
         inputs: list[str | None] = []
@@ -436,9 +465,9 @@ def plan_inputs(rng: random.Random, flow: Flow, contact: Contact, spec: OrgSpec)
     return tuple(inputs)
 
 
-def answers_for(rng: random.Random, flow: Flow, contact: Contact, spec: OrgSpec) -> Answers:
+def answers_for(rng: random.Random, flow: Flow, contact: Contact, store: OrgStore) -> Answers:
     """One list of inputs per wait of the flow (an unclear reply may come before the answer)."""
-    return _ANSWERERS[flow.spec.key](rng, contact, spec.districts)
+    return _ANSWERERS[flow.spec.key](rng, contact, store)
 
 
 def _number(rng: random.Random, value: int, language: str | None, noun: str) -> list[str | None]:
@@ -456,8 +485,8 @@ def _number(rng: random.Random, value: int, language: str | None, noun: str) -> 
     return inputs
 
 
-def _enrolment(rng: random.Random, contact: Contact, districts) -> Answers:
-    district = districts[contact.district]
+def _enrolment(rng: random.Random, contact: Contact, store: OrgStore) -> Answers:
+    district = store.spec.districts[contact.district]
     boys = max(12, int(rng.gauss(district.size, district.size * 0.3)))
     girls = max(8, int(boys * rng.gauss(district.parity, 0.09)))
     return [
@@ -466,14 +495,14 @@ def _enrolment(rng: random.Random, contact: Contact, districts) -> Answers:
     ]
 
 
-def _attendance(rng: random.Random, contact: Contact, districts) -> Answers:
-    district = districts[contact.district]
+def _attendance(rng: random.Random, contact: Contact, store: OrgStore) -> Answers:
+    district = store.spec.districts[contact.district]
     absent = 0 if rng.random() < 0.12 else min(240, int(rng.expovariate(1 / district.absent)) + 1)
     return [_number(rng, absent, contact.language, "pupils absent")]
 
 
-def _textbooks(rng: random.Random, contact: Contact, districts) -> Answers:
-    district = districts[contact.district]
+def _textbooks(rng: random.Random, contact: Contact, store: OrgStore) -> Answers:
+    district = store.spec.districts[contact.district]
     language = contact.language or "eng"
     choice = rng.choices(range(3), district.books)[0]
     inputs: list[str | None] = []
@@ -483,18 +512,32 @@ def _textbooks(rng: random.Random, contact: Contact, districts) -> Answers:
     return [inputs]
 
 
-def _feedback(rng: random.Random, contact: Contact, districts) -> Answers:
+def _feedback(rng: random.Random, contact: Contact, store: OrgStore) -> Answers:
     return [[rng.choice(catalog.FEEDBACK[contact.language or "eng"])]]
 
 
-def _stock(rng: random.Random, contact: Contact, districts) -> Answers:
-    district = districts[contact.district]
+def _stock(rng: random.Random, contact: Contact, store: OrgStore) -> Answers:
+    district = store.spec.districts[contact.district]
     act = 0 if rng.random() < 0.15 else max(1, int(rng.gauss(district.size, district.size * 0.5)))
     ors: list[str | None] = [None] if rng.random() < 0.2 else [str(rng.randint(0, 300))]
     return [_number(rng, act, "eng", "doses"), ors]
 
 
-def _rating(rng: random.Random, contact: Contact, districts) -> Answers:
+def _school_visit(rng: random.Random, contact: Contact, store: OrgStore) -> Answers:
+    """An IVR call: a menu digit, keypad digits, and a recording the server stores
+    (its URL; the simulator serves the file itself under /sim/media/)."""
+    district = store.spec.districts[contact.district]
+    status = rng.choices(("1", "2", "3"), (district.propensity, 0.1, 0.15))[0]
+    teachers = str(max(0, int(rng.gauss(district.size / 40, 2))))
+    name = f"{rng.randrange(16**12):012x}"
+    return [[status], [teachers], [recording_url(store, name)]]
+
+
+def recording_url(store: OrgStore, name: str) -> str:
+    return f"{store.media_url}/sim/media/{store.org.slug}/{name}.wav"
+
+
+def _rating(rng: random.Random, contact: Contact, store: OrgStore) -> Answers:
     word = rng.choices(("Good", "fair", "POOR", "ok", "bad service"), (4, 3, 2, 1, 1))[0]
     return [[word]]
 
@@ -504,11 +547,12 @@ _ANSWERERS: dict[str, Callable] = {
     "attendance": _attendance,
     "textbooks": _textbooks,
     "feedback": _feedback,
-    "single_message": lambda rng, contact, districts: [],
-    "enrolment_2023": lambda rng, contact, districts: [[str(rng.randint(100, 900))]],
+    "single_message": lambda rng, contact, store: [],
+    "enrolment_2023": lambda rng, contact, store: [[str(rng.randint(100, 900))]],
     "stock_levels": _stock,
     "service_rating": _rating,
-    "patient_comments": lambda rng, contact, districts: [[rng.choice(catalog.PATIENT_COMMENTS)]],
+    "patient_comments": lambda rng, contact, store: [[rng.choice(catalog.PATIENT_COMMENTS)]],
+    "school_visit": _school_visit,
 }
 
 
@@ -573,6 +617,9 @@ class _MessagePlan:
         store = self.store
         runs = store.runs
         total = len(runs)
+        voice = {flow.idx for flow in store.flows if flow.spec.flow_type == "voice"}
+        while total and runs.flow[total - 1] in voice:  # calls come last and have no messages
+            total -= 1
         for rid in range(max(1, total - min(1500, total // 10 + 1) + 1), total + 1):
             contact = store.contacts[runs.contact[rid - 1] - 1]
             if contact.deleted or not contact.urns:

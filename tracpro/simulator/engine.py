@@ -7,8 +7,11 @@ the flow definition, so categories always follow the cases the flow declares
 
 import ast
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from .clock import fmt_full
 
 MAX_HOPS = 64
 MEMO_SIZE = 200_000  # cached case and expression results per router
@@ -19,8 +22,24 @@ Test = Callable[[str, object], str | None]
 
 
 def snakify(name: str) -> str:
-    """A result key from a result name ("Girls per 100 Boys" -> "girls_per_100_boys")."""
-    return re.sub(r"[^\w]+", "_", name.strip().lower()).strip("_")[:64]
+    """A result key from a result name, as goflow's `utils.Snakify` makes it: trimmed,
+    every run of characters that are not letters, ASCII digits or "_" becomes one "_",
+    lowercased; nothing else is stripped or cut ("How many?" -> "how_many_")."""
+    kept: list[str] = []
+    replacing = False  # inside a run of characters that become one "_"
+    for char in name.strip():
+        if char == "_" or "0" <= char <= "9" or unicodedata.category(char).startswith("L"):
+            kept.append("_" + char if replacing else char)
+            replacing = False
+        else:
+            replacing = True
+    return ("".join(kept) + ("_" if replacing else "")).lower()
+
+
+def field_key(name: str) -> str:
+    """A contact field key from its name, as the server's `ContactField.make_key`:
+    runs of anything but a-z and 0-9 become "_", none at either end."""
+    return re.sub(r"[^a-z0-9]+", " ", name.lower()).strip().replace(" ", "_")
 
 
 def format_decimal(value: Decimal) -> str:
@@ -275,23 +294,46 @@ class Router:
         return self.default, text
 
 
-class Node:
-    __slots__ = ("exits", "router", "uuid")
+class ActionResult:
+    """A `set_run_result` action: a result no router writes (goflow's SetRunResult)."""
 
-    def __init__(self, uuid: str, router: Router | None, exits: list[int | None]) -> None:
+    __slots__ = ("category", "key", "name", "value")
+
+    def __init__(self, spec: dict) -> None:
+        self.name = spec["name"]
+        self.key = snakify(self.name)
+        self.value = compile_operand(spec.get("value", ""))
+        self.category = spec.get("category") or ""
+
+
+class Node:
+    __slots__ = ("exits", "results", "router", "uuid")
+
+    def __init__(
+        self,
+        uuid: str,
+        router: Router | None,
+        exits: list[int | None],
+        results: list[ActionResult] | None = None,
+    ) -> None:
         self.uuid = uuid
         self.router = router
         self.exits = exits
+        self.results = results or []
 
 
 class Walk:
-    """The replay of one run: path, values and where it stopped."""
+    """The replay of one run: path, values and where it stopped.
+
+    `values` maps a result key to (name, value, category, node index, time, input):
+    `input` is the text the contact sent, None for a timeout or a computed result.
+    """
 
     __slots__ = ("completed", "consumed", "end", "input_times", "path", "responded", "values")
 
     def __init__(self) -> None:
         self.path: list[tuple[int, int]] = []
-        self.values: dict[str, tuple[str, str, str, int, int]] = {}
+        self.values: dict[str, tuple[str, str, str, int, int, str | None]] = {}
         self.input_times: list[int] = []
         self.consumed = 0
         self.responded = False
@@ -325,25 +367,35 @@ class CompiledFlow:
             exit_index = {e["uuid"]: i for i, e in enumerate(spec["exits"])}
             router = Router(spec["router"], localization, exit_index) if "router" in spec else None
             exits = [node_index.get(e.get("destination_uuid")) for e in spec["exits"]]
-            self.nodes.append(Node(spec["uuid"], router, exits))
+            results = [
+                ActionResult(action)
+                for action in spec.get("actions", [])
+                if action.get("type") == "set_run_result"
+            ]
+            self.nodes.append(Node(spec["uuid"], router, exits, results))
         self.node_uuids = [n.uuid for n in self.nodes]
         self.waits = [n.router for n in self.nodes if n.router and n.router.wait]
 
     def results(self) -> list[dict]:
         """The flows API `results`: one entry per key, in node order."""
         found: dict[str, dict] = {}
-        for node in self.nodes:
-            router = node.router
-            if router is None or not router.key:
-                continue
+
+        def add(key: str, name: str, categories: list[str], node: str) -> None:
             entry = found.setdefault(
-                router.key,
-                {"key": router.key, "name": router.name, "categories": [], "node_uuids": []},
+                key, {"key": key, "name": name, "categories": [], "node_uuids": []}
             )
-            for name, _exit in router.categories:
-                if name not in entry["categories"]:
-                    entry["categories"].append(name)
-            entry["node_uuids"].append(node.uuid)
+            entry["categories"].extend(c for c in categories if c not in entry["categories"])
+            if node not in entry["node_uuids"]:
+                entry["node_uuids"].append(node)
+
+        for node in self.nodes:
+            for action in node.results:
+                add(
+                    action.key, action.name, [action.category] if action.category else [], node.uuid
+                )
+            router = node.router
+            if router is not None and router.key:
+                add(router.key, router.name, [name for name, _exit in router.categories], node.uuid)
         return list(found.values())
 
     def walk(
@@ -369,6 +421,10 @@ class CompiledFlow:
             path.append((index, t))
             router = node.router
             if router is None:
+                for action in node.results:
+                    value = action.value(last_text, results) or ""
+                    values[action.key] = (action.name, value, action.category, index, t, None)
+                    results[action.key] = value
                 t += step_us(salt, hop)
                 dest = node.exits[0] if node.exits else None
             else:
@@ -394,7 +450,10 @@ class CompiledFlow:
                     walk.input_times.append(arrival)
                     t = arrival
                     if text is None:
-                        category, match = router.timeout_category, ""
+                        # goflow's RouteTimeout: the timeout category, and as the value the
+                        # time the wait timed out (`dates.FormatISO`); goflow since
+                        # b606cb3c (June 2025) writes "" instead, older runs keep the time.
+                        category, match = router.timeout_category, fmt_full(arrival)
                     else:
                         walk.responded = True
                         last_text = text
@@ -407,7 +466,8 @@ class CompiledFlow:
                         category, match = router.route(operand, lang)
                 if router.key:
                     cat_name = router.categories[category][0]
-                    values[router.key] = (router.name, match, cat_name, index, t)
+                    given = text if router.wait else None
+                    values[router.key] = (router.name, match, cat_name, index, t, given)
                     results[router.key] = match
                 dest = node.exits[router.categories[category][1]]
                 t += step_us(salt, hop)

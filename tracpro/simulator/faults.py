@@ -9,7 +9,10 @@ A rule is a dict with a `mode` and optional scope:
   probability  fire on each matching request with this probability (seeded)
 
 Modes and their settings:
-  rate_limit      requests=N, window=S: over N requests per S seconds -> 429 + Retry-After
+  rate_limit      requests=N, window=S: over N requests per S seconds -> 429 + Retry-After;
+                  per="scope" counts each workspace and throttle scope apart, as the server
+                  does (SERVER_LIMITS: 3,600 an hour in each of v2.runs, v2.contacts,
+                  v2.messages and v2 for every other endpoint)
   error           status=500: a server error page
   delay           seconds=S: answer S seconds late
   disconnect      close the connection without an answer
@@ -37,6 +40,11 @@ MODES = (
     "duplicate_item",
 )
 BODY_MODES = ("truncate", "malformed", "broken_item")
+# The server's throttle scopes (temba/api/v2/views.py `throttle_scope`) and default rates
+# (temba/settings_common.py DEFAULT_THROTTLE_RATES); its OrgUserRateThrottle
+# (temba/api/support.py) keeps one history per workspace and scope.
+SCOPES = {"runs": "v2.runs", "contacts": "v2.contacts", "messages": "v2.messages"}
+SERVER_LIMITS = {"mode": "rate_limit", "requests": 3600, "window": 3600, "per": "scope"}
 BROKEN_DEFAULTS = {
     "runs": ("contact", None),
     "contacts": ("groups", None),
@@ -60,7 +68,7 @@ class Rule:
     probability: float | None = None
     seen: int = 0
     fired: int = 0
-    hits: deque = field(default_factory=deque)
+    hits: dict[tuple, deque] = field(default_factory=dict)  # per workspace and scope
 
     def as_json(self) -> dict:
         return {
@@ -114,6 +122,11 @@ def _settings(mode: str, spec: dict) -> dict:
             }
             if settings["requests"] < 0 or settings["window"] <= 0:
                 raise FaultError("rate_limit needs requests >= 0 and window > 0")
+            per = spec.pop("per", None)
+            if per not in (None, "scope"):
+                raise FaultError('rate_limit per must be "scope" or left out')
+            if per:
+                settings["per"] = per
         elif mode == "error":
             settings = {"status": int(spec.pop("status", 500))}
             if not 400 <= settings["status"] <= 599:
@@ -192,7 +205,9 @@ class Faults:
                 if not self._matches(rule, endpoint, org, method):
                     continue
                 if rule.mode == "rate_limit":
-                    self._throttle(rule, decision)
+                    scoped = rule.settings.get("per") == "scope"
+                    key = (org, SCOPES.get(endpoint, "v2")) if scoped else ()
+                    self._throttle(rule, decision, rule.hits.setdefault(key, deque()))
                     continue
                 if rule.mode == "duplicate_item" and (not has_cursor or method != "GET"):
                     continue
@@ -216,16 +231,17 @@ class Faults:
         elif rule.mode in BODY_MODES:
             decision.body_faults.append(rule)
 
-    def _throttle(self, rule: Rule, decision: Decision) -> None:
+    def _throttle(self, rule: Rule, decision: Decision, hits: deque) -> None:
         now = time.monotonic()
         window, limit = rule.settings["window"], rule.settings["requests"]
-        while rule.hits and rule.hits[0] <= now - window:
-            rule.hits.popleft()
-        if len(rule.hits) < limit:
-            rule.hits.append(now)  # throttled requests are not counted, as in DRF
+        while hits and hits[0] <= now - window:
+            hits.popleft()
+        if len(hits) < limit:
+            hits.append(now)  # throttled requests are not counted, as in DRF
             return
         if decision.status is None:
-            wait = (rule.hits[0] + window - now) if rule.hits else window
+            # DRF's SimpleRateThrottle.wait(): until the oldest request leaves the window
+            wait = (hits[0] + window - now) if hits else window
             decision.status = 429
             decision.retry_after = max(1, math.ceil(wait))
             self._record(rule)

@@ -31,7 +31,11 @@ class Step:
     retry: dict[str, str] = field(default_factory=dict)
     timeout_seconds: int = 0
     timeout_text: dict[str, str] = field(default_factory=dict)
+    timeout_category: str = "No Response"  # flows may rename it
     wait: bool = True
+    # IVR: {"type": "digits", "count": 1} (menu), {"type": "digits", "terminated_by": "#"}
+    # (keypad) or {"type": "audio"} (recording), as the editor's voice waits write them
+    hint: dict | None = None
     operand: str = "@input"
     categories_tr: dict[str, dict[str, str]] = field(default_factory=dict)
     args_tr: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
@@ -42,11 +46,22 @@ class Step:
 
 
 @dataclass(frozen=True)
+class ResultAction:
+    """A `set_run_result` action after the last question (a result no router writes)."""
+
+    name: str
+    value: str
+    category: str = ""
+
+
+@dataclass(frozen=True)
 class FlowSpec:
     key: str
     name: str
     steps: tuple[Step, ...]
     outro: dict[str, str]
+    results: tuple[ResultAction, ...] = ()
+    flow_type: str = "message"  # as the flows API names it: message, voice...
     poll: bool = True
     archived: bool = False
     expires_minutes: int = 1440
@@ -141,6 +156,10 @@ ATTENDANCE = FlowSpec(
                 "ara": "لم نستلم تقرير الحضور اليوم. سنسأل مرة أخرى الأسبوع القادم.",
             },
         ),
+    ),
+    results=(
+        # a share of a class of 40: a number no router writes
+        ResultAction("Absence Rate", "@(round(results.absent_pupils.value / 40 * 100, 0))"),
     ),
     outro={
         "eng": "Thank you for reporting attendance.",
@@ -279,6 +298,7 @@ STOCK = FlowSpec(
             ),
         ),
     ),
+    results=(ResultAction("Reported By", "@input", "Reported"),),
     outro={"eng": "Thank you, stock levels recorded."},
 )
 
@@ -299,6 +319,7 @@ SERVICE_RATING = FlowSpec(
             ),
             timeout_seconds=86_400,
             timeout_text={"eng": "We did not get your rating. Thank you."},
+            timeout_category="Timed Out",
         ),
     ),
     outro={"eng": "Thank you for rating our services."},
@@ -317,8 +338,46 @@ PATIENT_COMMENTS = FlowSpec(
     outro={"eng": "Thank you."},
 )
 
+SCHOOL_VISIT = FlowSpec(
+    key="school_visit",
+    name="School Visit Call",
+    flow_type="voice",
+    steps=(
+        Step(
+            result="School Open",
+            prompt={"eng": "Press 1 if the school is open today, 2 if closed, 3 if partly."},
+            cases=(
+                Case("has_number_eq", ("1",), "Open"),
+                Case("has_number_eq", ("2",), "Closed"),
+                Case("has_number_eq", ("3",), "Partly Open"),
+            ),
+            hint={"type": "digits", "count": 1},
+        ),
+        Step(
+            result="Teachers Present",
+            prompt={"eng": "Enter the number of teachers present, then press the hash key."},
+            cases=(Case("has_number_between", ("0", "200"), "Valid"),),
+            hint={"type": "digits", "terminated_by": "#"},
+        ),
+        Step(
+            result="Visit Report",
+            prompt={"eng": "After the tone, describe what you saw at the school."},
+            hint={"type": "audio"},
+        ),
+    ),
+    outro={"eng": "Thank you. Goodbye."},
+)
+
 ORG_FLOWS = {
-    "edu": (ENROLMENT, ATTENDANCE, TEXTBOOKS, FEEDBACK, TERM_REMINDER, OLD_ENROLMENT),
+    "edu": (
+        ENROLMENT,
+        ATTENDANCE,
+        TEXTBOOKS,
+        FEEDBACK,
+        TERM_REMINDER,
+        OLD_ENROLMENT,
+        SCHOOL_VISIT,
+    ),
     "health": (STOCK, SERVICE_RATING, PATIENT_COMMENTS),
 }
 
@@ -345,8 +404,11 @@ class _Writer:
         }
         return node
 
-    def message(self, name: str, texts: dict[str, str], column: int = 0) -> dict:
-        action = {"uuid": self.uid(name, "action"), "type": "send_msg", "text": texts[self.base]}
+    def message(
+        self, name: str, texts: dict[str, str], column: int = 0, voice: bool = False
+    ) -> dict:
+        kind = "say_msg" if voice else "send_msg"
+        action = {"uuid": self.uid(name, "action"), "type": kind, "text": texts[self.base]}
         for lang, text in texts.items():
             self.translate(lang, action["uuid"], "text", [text])
         node = {"uuid": self.uid(name, "node"), "actions": [action], "exits": [{}]}
@@ -363,7 +425,7 @@ def _router(writer: _Writer, step: Step) -> tuple[dict, dict[str, dict]]:
             names.append(case.category)
     names.append("Other" if step.cases else "All Responses")
     if step.timeout_seconds:
-        names.append("No Response")
+        names.append(step.timeout_category)
     categories = {
         n: {"uuid": uid(name, "category", n), "name": n, "exit_uuid": uid(name, "exit", n)}
         for n in names
@@ -393,10 +455,12 @@ def _router(writer: _Writer, step: Step) -> tuple[dict, dict[str, dict]]:
     }
     if step.wait:
         router["wait"] = {"type": "msg"}
+        if step.hint:
+            router["wait"]["hint"] = dict(step.hint)
         if step.timeout_seconds:
             router["wait"]["timeout"] = {
                 "seconds": step.timeout_seconds,
-                "category_uuid": categories["No Response"]["uuid"],
+                "category_uuid": categories[step.timeout_category]["uuid"],
             }
     return router, categories
 
@@ -406,11 +470,12 @@ def build_definition(
 ) -> dict:
     """The flow as `definitions.json` serves it."""
     writer = _Writer(uid, "eng")
+    voice = spec.flow_type == "voice"
     pending: list[dict] = []  # exits waiting for the next step's first node
     for step in spec.steps:
         first = None
         if step.wait:
-            prompt = writer.message(f"{step.key}/prompt", step.prompt)
+            prompt = writer.message(f"{step.key}/prompt", step.prompt, voice=voice)
             first = prompt
         router, categories = _router(writer, step)
         node = {
@@ -418,7 +483,7 @@ def build_definition(
             "router": router,
             "exits": [{"uuid": c["exit_uuid"]} for c in categories.values()],
         }
-        writer.add(node, "wait_for_response" if step.wait else "split_by_expression")
+        writer.add(node, _ui_type(step))
         if first is None:
             first = node
         else:
@@ -433,12 +498,17 @@ def build_definition(
                 retry = writer.message(f"{step.key}/retry", step.retry, column=1)
                 retry["exits"][0]["destination_uuid"] = node["uuid"]
                 exit_["destination_uuid"] = retry["uuid"]
-            elif name == "No Response" and step.timeout_text:
-                writer.message(f"{step.key}/timeout", step.timeout_text, column=1)
+            elif name == step.timeout_category and step.timeout_text:
+                writer.message(f"{step.key}/timeout", step.timeout_text, column=1, voice=voice)
                 exit_["destination_uuid"] = writer.nodes[-1]["uuid"]
             else:
                 pending.append(exit_)
-    outro = writer.message("outro", spec.outro)
+    if spec.results:
+        node = _result_actions(writer, spec.results)
+        for exit_ in pending:
+            exit_["destination_uuid"] = node["uuid"]
+        pending = node["exits"]
+    outro = writer.message("outro", spec.outro, voice=voice)
     for exit_ in pending:
         exit_["destination_uuid"] = outro["uuid"]
     return {
@@ -446,10 +516,42 @@ def build_definition(
         "name": spec.name,
         "spec_version": SPEC_VERSION,
         "language": "eng",
-        "type": "messaging",
+        "type": "voice" if voice else "messaging",
         "revision": revision,
         "expire_after_minutes": spec.expires_minutes,
         "localization": writer.localization,
         "nodes": writer.nodes,
         "_ui": {"nodes": writer.ui, "stickies": {}},
     }
+
+
+def _ui_type(step: Step) -> str:
+    """The editor's name for a router node."""
+    if not step.wait:
+        return "split_by_expression"
+    hint = step.hint or {}
+    if hint.get("type") == "audio":
+        return "wait_for_recording"
+    if hint.get("type") == "digits":
+        return "wait_for_menu" if hint.get("count") == 1 else "wait_for_digits"
+    return "wait_for_response"
+
+
+def _result_actions(writer: _Writer, results: tuple[ResultAction, ...]) -> dict:
+    """One node of `set_run_result` actions (goflow's SetRunResult)."""
+    actions = [
+        {
+            "uuid": writer.uid("results", "action", i),
+            "type": "set_run_result",
+            "name": result.name,
+            "value": result.value,
+            "category": result.category,
+        }
+        for i, result in enumerate(results)
+    ]
+    node = {
+        "uuid": writer.uid("results", "node"),
+        "actions": actions,
+        "exits": [{"uuid": writer.uid("results", "exit")}],
+    }
+    return writer.add(node, "execute_actions")

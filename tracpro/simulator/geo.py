@@ -1,4 +1,10 @@
-"""Administrative boundaries for Uganda: country, regions and districts.
+"""Administrative boundaries for Uganda: country, regions, districts and wards.
+
+The server lists the workspace's root boundary and every descendant, wards (level 3)
+included, each with its full stored geometry and no way to ask for less
+(`temba/api/v2/views.py` BoundariesEndpoint, since January 2025 without its
+`geometry` parameter). `wards` sets how many level-3 boundaries there are (the
+demo: Kampala's five divisions; `--boundaries 10000` for a large country).
 
 Shapes are jittered rectangles around the real places (not real borders): each
 polygon only ever moves inward from its own rectangle, so neighbours never
@@ -6,6 +12,7 @@ overlap and districts stay inside their region. Every ring has a few dozen
 points so that simplification has something to do.
 """
 
+import math
 import random
 
 # (lon_min, lat_min, lon_max, lat_max)
@@ -38,7 +45,7 @@ def _ring(rect: tuple, jitter: float, rng: random.Random, per_edge: int = 9) -> 
         for i in range(per_edge):
             f = i / per_edge
             x, y = ax + (bx - ax) * f, ay + (by - ay) * f
-            push = rng.uniform(0.004, jitter)
+            push = rng.uniform(min(0.004, jitter / 2), jitter)
             x += push if x <= lon0 + 1e-9 else -push if x >= lon1 - 1e-9 else 0
             y += push if y <= lat0 + 1e-9 else -push if y >= lat1 - 1e-9 else 0
             points.append([round(x, 5), round(y, 5)])
@@ -57,7 +64,12 @@ def _boundary(osm_id: str, name: str, level: int, parent, rect, aliases, rng, ji
     }
 
 
-def uganda_boundaries(seed: int) -> list[dict]:
+KAMPALA_DIVISIONS = ("Kampala Central", "Kawempe", "Makindye", "Nakawa", "Rubaga")
+UPPER_LEVELS = 1 + len(REGIONS) + len(DISTRICTS)  # boundaries above the wards
+WARD_POINTS = 30  # points per edge of a ward's ring: full geometry is heavy
+
+
+def uganda_boundaries(seed: int, wards: int = len(KAMPALA_DIVISIONS)) -> list[dict]:
     """The boundaries endpoint's results for an org in Uganda, ordered by osm_id."""
     rng = random.Random(f"{seed}/boundaries")
     name, osm_id, rect, aliases = COUNTRY
@@ -68,7 +80,36 @@ def uganda_boundaries(seed: int) -> list[dict]:
     for district, (region, d_id, d_rect, d_aliases) in DISTRICTS.items():
         parent = {"osm_id": REGIONS[region][0], "name": region}
         found.append(_boundary(d_id, district, 2, parent, d_rect, d_aliases, rng, 0.02))
+    found.extend(_wards(wards, rng))
     return sorted(found, key=lambda b: b["osm_id"])
+
+
+def _wards(count: int, rng: random.Random) -> list[dict]:
+    """Level-3 boundaries in a grid inside their district: Kampala's divisions, or for
+    a large country `count` wards spread over every district."""
+    districts = list(DISTRICTS)
+    if count <= len(KAMPALA_DIVISIONS):
+        places = [("Kampala", slot, KAMPALA_DIVISIONS[slot]) for slot in range(count)]
+    else:
+        places = [(districts[n % len(districts)], n // len(districts), "") for n in range(count)]
+    side = max(1, math.ceil(math.sqrt(max((slot for _, slot, _ in places), default=0) + 1)))
+    found = []
+    for number, (district, slot, name) in enumerate(places):
+        _region, d_id, (lon0, lat0, lon1, lat1), _aliases = DISTRICTS[district]
+        width, height = (lon1 - lon0) / side, (lat1 - lat0) / side
+        x, y = lon0 + (slot % side) * width, lat0 + (slot // side) * height
+        ring = _ring((x, y, x + width, y + height), min(width, height) / 5, rng, WARD_POINTS)
+        found.append(
+            {
+                "osm_id": f"R{4_000_000 + number}",
+                "name": name or f"{district} Ward {slot + 1}",
+                "parent": {"osm_id": d_id, "name": district},
+                "level": 3,
+                "aliases": [],
+                "geometry": {"type": "MultiPolygon", "coordinates": [[ring]]},
+            }
+        )
+    return found
 
 
 def boundary_path(district: str) -> str:

@@ -77,7 +77,7 @@ def _answer_text(store: OrgStore, rng: random.Random, rid: int, walk: Walk) -> s
     flow = store.flows[store.runs.flow[rid - 1]]
     contact = store.contacts[store.runs.contact[rid - 1] - 1]
     router = flow.compiled.nodes[walk.path[-1][0]].router
-    answers = answers_for(rng, flow, contact, store.spec)
+    answers = answers_for(rng, flow, contact, store)
     position = flow.compiled.waits.index(router) if router in flow.compiled.waits else -1
     if not 0 <= position < len(answers):
         return None
@@ -256,7 +256,7 @@ def add_runs(store: OrgStore, rng: random.Random, count: int, now: int) -> tuple
         flow, contact = rng.choice(polls), rng.choice(active)
         interrupt_contact(store, contact.id, now)
         began = now - rng.randint(3600, 6 * 3600) * 1_000_000 - rng.randint(0, 999_999)
-        inputs = plan_inputs(rng, flow, contact, store.spec)
+        inputs = plan_inputs(rng, flow, contact, store)
         lang = _language_index(store, contact)
         rid = runs.append(flow.idx, contact.id, -1, lang, began, inputs)
         language = store.org.languages[lang] if lang >= 0 else None

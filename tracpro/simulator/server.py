@@ -1,14 +1,17 @@
 """HTTP: routing, token auth, pagination envelopes, faults, stats and /sim/ controls."""
 
 import base64
+import io
 import json
+import math
 import sys
 import threading
 import time
+import wave
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from . import api
+from . import api, archives
 from .api import ApiError, Listing, Query
 from .faults import Decision, FaultError, Faults, break_item
 from .pagination import page
@@ -152,6 +155,8 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         if url.path.startswith("/api/v2/"):
             self._api(method, url.path, params, raw)
+        elif method == "GET" and url.path.startswith(("/sim/media/", "/sim/archives/")):
+            self._file(url.path)
         elif url.path == "/sim" or url.path.startswith("/sim/"):
             self._control(method, url.path.rstrip("/"), params, raw)
         else:
@@ -266,6 +271,9 @@ class Handler(BaseHTTPRequestHandler):
             with self.server.sim.lock:
                 listing = READS[endpoint](store, query)
         if endpoint == "archives":
+            for item in listing:
+                if item["download_url"]:
+                    item["download_url"] = self._absolute(item["download_url"])
             return self._limit_offset(listing, params)
         if not isinstance(listing, Listing):
             return listing
@@ -307,9 +315,33 @@ class Handler(BaseHTTPRequestHandler):
         if cursor is not None:
             pairs.append(("cursor", cursor))
         pairs.extend((extra or {}).items())
-        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         path = urlsplit(self.path).path
-        return f"http://{host}{path}?{urlencode(pairs)}"
+        return self._absolute(f"{path}?{urlencode(pairs)}")
+
+    def _absolute(self, path: str) -> str:
+        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+        return f"http://{host}{path}"
+
+    # -- files: recordings and archives (served like S3: no token) ----------------------------
+
+    def _file(self, path: str) -> None:
+        parts = path.strip("/").split("/")  # sim, media|archives, org, name
+        store = self.server.sim.orgs.get(parts[2]) if len(parts) == 4 else None
+        if store is None:
+            self._send(404, b"<h1>Not Found</h1>", HTML_TYPE)
+            return
+        if parts[1] == "media":
+            self._send(200, recording(), "audio/wav", {"Cache-Control": "max-age=86400"})
+            return
+        with self.server.sim.lock:
+            found = archives.by_name(store, parts[3])
+            body = archives.content(store, found) if found else None
+        if body is None:
+            self._send(404, b"<h1>Not Found</h1>", HTML_TYPE)
+            return
+        # as the server's presigned S3 links ask: a download, not to be decompressed
+        headers = {"Content-Disposition": "attachment;", "Content-Encoding": "none"}
+        self._send(200, body, "application/octet", headers)
 
     def _faulty(
         self, status: int, endpoint: str, payload: dict, decision: Decision, headers
@@ -356,6 +388,27 @@ class Handler(BaseHTTPRequestHandler):
 
 class Fragment(str):
     """A result already encoded as JSON text."""
+
+
+_RECORDING: list[bytes] = []
+
+
+def recording() -> bytes:
+    """Every recording the simulator serves: a second of a quiet 440 Hz tone (WAV)."""
+    if not _RECORDING:
+        rate = 8000
+        samples = bytes(
+            int(128 + 40 * math.sin(2 * math.pi * 440 * i / rate) * min(1, (rate - i) / 800))
+            for i in range(rate)
+        )
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(1)
+            out.setframerate(rate)
+            out.writeframes(samples)
+        _RECORDING.append(buffer.getvalue())
+    return _RECORDING[0]
 
 
 def _dumps(payload: object) -> bytes:

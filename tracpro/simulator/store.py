@@ -176,6 +176,8 @@ class FlowStart:
     total: int = 0
     started: int = 0
     queue: list[int] = field(default_factory=list)  # contacts still to start (live)
+    # The groups as named when one of them was deleted (see OrgStore.remove_group).
+    group_refs: list[dict] | None = None
 
 
 @dataclass
@@ -190,6 +192,7 @@ class Broadcast:
     status: str = "completed"
     base_language: str = "eng"
     total: int = 0
+    group_refs: list[dict] | None = None  # as on FlowStart
 
 
 class Message:
@@ -253,7 +256,8 @@ class RunTable:
         self.exited = array("q")
         self.exit_type = array("B")
         self.responded = array("B")
-        self.deleted = bytearray()
+        self.deleted = bytearray()  # gone with its contact: not served, not counted
+        self.archived = bytearray()  # archived and deleted: not served, still counted
         self.inputs: list[tuple] = []
         self.times: dict[int, tuple[int, ...]] = {}  # live-answered runs: arrival of each input
 
@@ -271,8 +275,35 @@ class RunTable:
         self.exit_type.append(WAITING)
         self.responded.append(0)
         self.deleted.append(0)
+        self.archived.append(0)
         self.inputs.append(inputs)
         return len(self.flow)
+
+
+@dataclass
+class LateWrites:
+    """Some writes become visible only `delay_us` after the `modified_on` they carry.
+
+    The server stamps `modified_on` in many writers (mailroom, courier, Django) and
+    serves list requests from a read replica (`temba/api/views.py`: GETs use the
+    "readonly" database), so a row stamped earlier can become visible after a later
+    one was read. A share of the writes (chosen by id and time) is held back so.
+    """
+
+    share: float
+    delay_us: int
+    now: object  # () -> the simulator's current time (Clock.peek)
+
+    def visible_at(self, ident: int, stamp: int) -> int | None:
+        roll = ((ident * 2_654_435_761) ^ (stamp * 40_503)) % 10_000
+        return stamp + self.delay_us if roll < self.share * 10_000 else None
+
+    def hides(self, visible_at: dict[int, int]):
+        """An `accept` for listings: keys whose id is not visible yet are left out."""
+        if not visible_at:
+            return None
+        now = self.now()
+        return lambda key: visible_at.get(key & ID_MASK, 0) <= now
 
 
 class ResultStats:
@@ -320,10 +351,17 @@ class OrgStore:
         self.deadlines: dict[int, int] = {}  # waiting run id -> when it times out or expires
         self.fates: dict[int, str] = {}  # live run id -> complete / partial / never
         self.flow_counts: dict[int, list[int]] = {}
+        self.released_counts: dict[int, list[int]] = {}  # runs of deleted contacts
         self.responded_counts: Counter[int] = Counter()
         self.result_stats: dict[int, dict[str, ResultStats]] = {}
         self.ticks = 0
         self.bulk = False
+        self.media_url = ""  # where the server's media (recordings) are served
+        self.archives: list = []  # archives.Archive, newest first
+        # Late-visible writes (see LateWrites): run id / contact id -> when it shows.
+        self.late: LateWrites | None = None
+        self.run_visible_at: dict[int, int] = {}
+        self.contact_visible_at: dict[int, int] = {}
 
     # -- lookups --------------------------------------------------------------------------------
 
@@ -336,7 +374,9 @@ class OrgStore:
 
     def run_id_by_uuid(self, value: str) -> int | None:
         ident = self.run_uuids.parse(value)
-        if ident is None or not 0 < ident <= len(self.runs) or self.runs.deleted[ident - 1]:
+        if ident is None or not 0 < ident <= len(self.runs):
+            return None
+        if self.runs.deleted[ident - 1] or self.runs.archived[ident - 1]:
             return None
         return ident
 
@@ -412,7 +452,7 @@ class OrgStore:
         if walk.responded:
             self.responded_counts[flow] += sign
         stats = self.result_stats.setdefault(flow, {})
-        for key, (_name, value, category, _node, _time) in walk.values.items():
+        for key, (_name, value, category, _node, _time, _input) in walk.values.items():
             entry = stats.get(key)
             if entry is None:
                 entry = stats[key] = ResultStats()
@@ -446,12 +486,21 @@ class OrgStore:
             if self.waiting.get(contact) == rid:
                 del self.waiting[contact]
         new_key = key_of(runs.modified[row], rid)
+        self._hold_back(self.run_visible_at, rid, runs.modified[row])
         for keys in self._run_indexes(rid):
             if self.bulk:
                 keys.append(new_key)
             else:
                 index_add(keys, new_key)
         self._account(rid, walk, +1)
+
+    def _hold_back(self, visible_at: dict[int, int], ident: int, stamp: int) -> None:
+        """A write that becomes visible late (LateWrites), or at once."""
+        held = self.late.visible_at(ident, stamp) if self.late and not self.bulk else None
+        if held is None:
+            visible_at.pop(ident, None)
+        else:
+            visible_at[ident] = held
 
     def _patience(self, rid: int, walk: Walk) -> int:
         """How long a waiting run waits: its wait's timeout, else the flow's expiry."""
@@ -483,10 +532,26 @@ class OrgStore:
         for keys in self._run_indexes(rid):
             index_remove(keys, key)
         self._account(rid, self.walk_run(rid), -1)
+        # The server interrupts a deleted contact's waiting run, then deletes its runs;
+        # its delete trigger only takes back runs still active or waiting, so the flows
+        # endpoint keeps counting them (temba/sql/current_functions.sql).
+        kept = self.released_counts.setdefault(runs.flow[row], [0, 0, 0, 0, 0])
+        kept[INTERRUPTED if runs.exit_type[row] == WAITING else runs.exit_type[row]] += 1
         runs.deleted[row] = 1
         self.deadlines.pop(rid, None)
         if self.waiting.get(runs.contact[row]) == rid:
             del self.waiting[runs.contact[row]]
+
+    def archive_run(self, rid: int) -> None:
+        """rp-archiver deleted a finished run it archived: the API no longer serves it,
+        the flow's run counts keep it (the server only takes back active or waiting runs)."""
+        runs, row = self.runs, rid - 1
+        if runs.deleted[row] or runs.archived[row]:
+            return
+        key = key_of(runs.modified[row], rid)
+        for keys in self._run_indexes(rid):
+            index_remove(keys, key)
+        runs.archived[row] = 1
 
     # -- contacts -------------------------------------------------------------------------------
 
@@ -495,6 +560,7 @@ class OrgStore:
         keys = self.deleted_contact_keys if contact.deleted else self.contact_keys
         index_remove(keys, key_of(contact.modified, contact.id))
         contact.modified = max(now, contact.modified)
+        self._hold_back(self.contact_visible_at, contact.id, contact.modified)
         if seen:
             contact.last_seen = max(now, contact.last_seen or 0)
         index_add(keys, key_of(contact.modified, contact.id))
@@ -523,12 +589,27 @@ class OrgStore:
             contact = self.contact(ident)
             self.set_groups(contact, contact.groups - {group.idx})
             self.touch_contact(contact, now)
+        for record in (*self.starts, *self.broadcasts):
+            # A start or broadcast keeps naming a deleted group (as the server's do),
+            # but reaches nobody through it.
+            if group.idx in record.groups and record.group_refs is None:
+                record.group_refs = [self.group_ref(i) for i in record.groups]
         moved = _remove_numbered(self.groups, group)
         for contact in self.contacts:
             if contact.groups:
                 contact.groups = {moved.get(i, i) for i in contact.groups}
         for record in (*self.starts, *self.broadcasts):
-            record.groups = [moved.get(i, i) for i in record.groups]
+            record.groups = [moved.get(i, i) for i in record.groups if i != group.idx]
+
+    def group_ref(self, idx: int) -> dict:
+        group = self.groups[idx]
+        return {"uuid": group.uuid, "name": group.name}
+
+    def group_refs(self, record: "FlowStart | Broadcast") -> list[dict]:
+        """The groups a flow start or broadcast names, deleted ones included."""
+        if record.group_refs is not None:
+            return list(record.group_refs)
+        return [self.group_ref(i) for i in record.groups]
 
     def remove_label(self, label: Label) -> None:
         """Delete a label: it comes off its messages, and the labels after it move up one place."""

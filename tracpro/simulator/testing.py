@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .clock import parse_datetime, to_us
-from .faults import Faults
+from .faults import SERVER_LIMITS, Faults
 from .ids import token_for
 from .server import SimulatorServer
 from .sim import Config, Simulator
@@ -119,14 +119,26 @@ def start_simulator(
     host: str = "127.0.0.1",
     port: int = 0,
     faults: list[dict] | None = None,
-    orgs: int = 2,
+    server_limits: bool = False,
+    **real_server: object,
 ) -> SimulatorHandle:
-    """Build and serve a simulator in a background thread; call `stop()` when done."""
-    sim = Simulator(Config(seed, contacts, runs, _anchor(now), tick, state, orgs))
+    """Build and serve a simulator in a background thread; call `stop()` when done.
+
+    `server_limits=True` throttles like the server (3,600 requests an hour per scope);
+    `real_server` takes the other Config options that make it behave like a real
+    server: archive_days, delete_archived, late_share, late_seconds, boundaries; and
+    `orgs`, the number of workspaces."""
     fault_set = Faults(seed)
     if faults:
         fault_set.add(faults)
-    server = SimulatorServer((host, port), sim, fault_set)
+    if server_limits:
+        fault_set.add(dict(SERVER_LIMITS))
+    server = SimulatorServer((host, port), None, fault_set)  # type: ignore[arg-type]
+    bound_host, bound_port = server.server_address[:2]
+    config = Config(seed, contacts, runs, _anchor(now), tick, state, **real_server)  # type: ignore[arg-type]
+    config.media_url = f"http://{bound_host}:{bound_port}"
+    sim = Simulator(config)
+    server.sim = sim
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="simulator", daemon=True
     )
@@ -143,7 +155,6 @@ def start_simulator(
             original()
 
         server.shutdown = shutdown  # type: ignore[method-assign]
-    bound_host, bound_port = server.server_address[:2]
     orgs = sim.org_list()
     return SimulatorHandle(
         base_url=f"http://{bound_host}:{bound_port}",

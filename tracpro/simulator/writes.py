@@ -24,7 +24,7 @@ from .api import (
     start_json,
 )
 from .clock import fmt_local, parse_datetime
-from .engine import format_decimal, parse_decimal, snakify
+from .engine import field_key, format_decimal, parse_decimal
 from .ids import label_uuid
 from .live import interrupt_contact
 from .store import (
@@ -34,12 +34,15 @@ from .store import (
     FlowStart,
     Group,
     Label,
+    Message,
     OrgStore,
     index_remove,
     key_of,
 )
 
 MAX_ITEMS = 100
+MAX_TEXT_LEN = 4096  # the server's Msg.MAX_TEXT_LEN
+TOO_LONG = f"Ensure this field has no more than {MAX_TEXT_LEN} characters."
 LANGUAGE_RE = re.compile(r"^[a-z]{3}$")
 FIELD_TYPES = ("text", "number", "datetime", "state", "district", "ward")
 NOT_FOUND = ApiError(404, {"detail": "Not found."})
@@ -434,6 +437,9 @@ def post_broadcasts(store: OrgStore, query: Query, body: object, now: int) -> Re
     else:
         texts = {}
         errors["text"] = ["This field is required."]
+    too_long = {lang: [TOO_LONG] for lang, value in texts.items() if len(value) > MAX_TEXT_LEN}
+    if too_long:
+        errors["text"] = too_long
     groups, contacts, urns = _recipients(store, data, errors)
     if errors:
         raise ApiError(400, errors)
@@ -482,12 +488,104 @@ def post_messages(store: OrgStore, query: Query, body: object, now: int) -> Resu
     attachments = data.get("attachments") or []
     if not isinstance(text, str) or (not text and not attachments):
         errors["non_field_errors"] = ["Must provide either text or attachments."]
+    elif len(text) > MAX_TEXT_LEN:
+        errors["text"] = [TOO_LONG]
     if errors:
         raise ApiError(400, errors)
     msg = store.next_message(contact, "out", text, now)
     msg.status = "queued"
     store.add_message(msg)
     return 201, message_json(store, msg)
+
+
+MESSAGE_ACTIONS = ("label", "unlabel", "archive", "restore", "delete")
+LABEL_ACTIONS = ("label", "unlabel")
+
+
+def post_message_actions(store: OrgStore, query: Query, body: object, now: int) -> Result:
+    """Label, unlabel, archive, restore or delete incoming messages, named by their
+    integer ids (the server looks them up by id only: a UUID is never found). 204,
+    or 200 with the ids that match no message."""
+    data = _body_dict(body)
+    errors: dict = {}
+    refs = data.get("messages")
+    if refs is None:
+        errors["messages"] = ["This field is required."]
+    elif not isinstance(refs, list):
+        errors["messages"] = [f'Expected a list of items but got type "{type(refs).__name__}".']
+    elif len(refs) > MAX_ITEMS:
+        errors["messages"] = [f"Ensure this field has no more than {MAX_ITEMS} elements."]
+    action = data.get("action")
+    if action is None:
+        errors["action"] = ["This field is required."]
+    elif action not in MESSAGE_ACTIONS:
+        errors["action"] = [f'"{action}" is not a valid choice.']
+    found, missing = [], []
+    for ref in refs if isinstance(refs, list) and "messages" not in errors else []:
+        msg = _message_by_id(store, ref)
+        if msg is None:
+            missing.append(ref)
+        elif msg.direction != "in":
+            errors["messages"] = [f"Not an incoming message: {msg.id}"]
+            break
+        else:
+            found.append(msg)
+    label = _action_label(store, data, action, errors, now) if not errors else None
+    if errors:
+        raise ApiError(400, errors)
+    for msg in found:
+        _message_action(store, msg, action, label, now)
+    return (200, {"failures": missing}) if missing else (204, None)
+
+
+def _message_by_id(store: OrgStore, ref: object) -> Message | None:
+    if not isinstance(ref, int) or isinstance(ref, bool) or not 0 < ref <= len(store.messages):
+        return None
+    msg = store.messages[ref - 1]
+    return msg if msg.visibility in ("visible", "archived") else None
+
+
+def _action_label(store: OrgStore, data: dict, action: str, errors: dict, now: int) -> Label | None:
+    """The label a label/unlabel action names (label_name may create it)."""
+    ref, name = data.get("label"), data.get("label_name")
+    if ref and name:
+        errors["non_field_errors"] = ["Can't specify both label and label_name."]
+        return None
+    if action in LABEL_ACTIONS and not (ref or name):
+        errors["non_field_errors"] = [f'For action "{action}" you should also specify a label']
+        return None
+    if action not in LABEL_ACTIONS and (ref or name):
+        errors["non_field_errors"] = [f'For action "{action}" you should not specify a label']
+        return None
+    if ref:
+        label = next(
+            (lb for lb in store.labels if lb.uuid == str(ref) or lb.name == str(ref)), None
+        )
+        if label is None:
+            errors["label"] = [f"No such object: {ref}"]
+        return label
+    if name:
+        label = next((lb for lb in store.labels if lb.name.lower() == str(name).lower()), None)
+        if label is None and action == "label":
+            uuid = label_uuid(store.seed, store.org.slug, "label", name, now)
+            label = Label(len(store.labels), uuid, str(name), now)
+            store.labels.append(label)
+        return label
+    return None
+
+
+def _message_action(store: OrgStore, msg: Message, action: str, label, now: int) -> None:
+    if action == "label" and label is not None and label.idx not in msg.labels:
+        store.update_message(msg, labels=(*msg.labels, label.idx), modified=now)
+    elif action == "unlabel" and label is not None and label.idx in msg.labels:
+        labels = tuple(i for i in msg.labels if i != label.idx)
+        store.update_message(msg, labels=labels, modified=now)
+    elif action == "archive" and msg.visibility == "visible":
+        store.update_message(msg, visibility="archived", modified=now)
+    elif action == "restore" and msg.visibility == "archived":
+        store.update_message(msg, visibility="visible", modified=now)
+    elif action == "delete":
+        store.update_message(msg, visibility="deleted", labels=(), modified=now)
 
 
 # -- groups, labels, fields -----------------------------------------------------------------------
@@ -581,7 +679,7 @@ def post_fields(store: OrgStore, query: Query, body: object, now: int) -> Result
     if field is not None:
         field.name, field.type = name, field_type
         return 200, field_json(store, field)
-    field = ContactField(snakify(name), name, field_type, now)
+    field = ContactField(field_key(name), name, field_type, now)
     if any(f.key == field.key for f in store.fields):
         raise ApiError(400, {"name": ["This field must be unique."]})
     store.fields.append(field)

@@ -296,6 +296,7 @@ def test_setup_installs_packages_user_database_nginx_units_and_logrotate():
         "/etc/nginx/sites-available/tracpro",
         "/etc/systemd/system/tracpro-web.service",
         "/etc/systemd/system/tracpro-worker.service",
+        "/etc/systemd/system/tracpro-actions.service",
         "/etc/systemd/system/tracpro-beat.service",
         "/etc/logrotate.d/tracpro",
     }

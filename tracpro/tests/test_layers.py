@@ -18,7 +18,8 @@ FLOORS: list[set[str]] = [
     {"contacts"},
     {"polls", "msgs"},  # the mirrored data: polls and answers, messages
     {"charts", "rapidpro"},  # reading it into charts; talking to RapidPro
-    {"dashboards", "manage", "health"},  # pages
+    {"dashboards", "manage", "messaging", "health"},  # pages
+    {"indicators"},  # recent indicators: pages that reuse the dashboards' filter bar
     {"home"},  # the home page, which sums up the pages below it
     {"demo"},  # development-only demo data, configured through everything
 ]

@@ -2,6 +2,8 @@
 
 import pytest
 
+from django.conf import settings
+
 from tracpro.tests.production import development_env, manage, production_env
 
 SHOW_MODE = (
@@ -54,3 +56,33 @@ def test_connections_get_the_temp_buffers_the_sync_stages_batches_in(value, expe
     result = manage("shell", "--no-imports", "-c", show, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+def setting_in_production(name: str, **env: str) -> str:
+    code = f"from django.conf import settings; print(repr(getattr(settings, {name!r}, None)))"
+    result = manage("shell", "-c", code, env=production_env(**env))
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]  # after the shell's own notice
+
+
+def test_the_proxy_header_is_trusted_only_when_a_proxy_is_declared():
+    """Trusted unconditionally, X-Forwarded-Proto let any client claim HTTPS."""
+    assert setting_in_production("SECURE_PROXY_SSL_HEADER") == "None"
+    behind = setting_in_production("SECURE_PROXY_SSL_HEADER", BEHIND_PROXY="1")
+    assert behind == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_csp_directives_can_be_widened_one_at_a_time():
+    policy = setting_in_production(
+        "CONTENT_SECURITY_POLICY", CSP_MEDIA_SRC="'self',https://media.example.org"
+    )
+    assert "'media-src': [\"'self'\", 'https://media.example.org']" in policy
+    assert "'script-src': [\"'self'\"]" in policy
+
+
+def test_the_csrf_cookie_is_out_of_reach_of_scripts(client_for, acme, ann):
+    response = client_for(ann, acme).get("/contact/create/")
+    cookie = response.cookies[settings.CSRF_COOKIE_NAME]
+    assert cookie["httponly"] is True
+    # htmx sends the token from the page instead.
+    assert "X-CSRFToken" in response.content.decode()

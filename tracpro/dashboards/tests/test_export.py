@@ -2,11 +2,13 @@
 
 import csv
 import io
+from datetime import date, datetime
 
 import pytest
 
 from tracpro.contacts.tests.factories import make_contact
 from tracpro.exports.files import ROWS_PER_CHUNK
+from tracpro.exports.tests.xlsx import xlsx_rows
 from tracpro.polls.models import ResponseStatus
 from tracpro.polls.tests.factories import make_answer, make_response
 from tracpro.polls.tests.world import ANSWERS, CONTACTS, IN_MAY, page_url
@@ -107,3 +109,37 @@ def test_it_exports_every_row_past_one_chunk(world, client_for, ann):
     assert len(rows) - 1 == ROWS_PER_CHUNK + 5 + sum(
         1 for (d, _), row in ANSWERS.items() if d == "may8" and row[0] != "empty"
     )
+
+
+def test_it_exports_a_poll_dates_responses_as_xlsx_with_typed_cells(world, client_for, ann):
+    pollrun = world.pollruns["may1"]
+    url = page_url("polls.response_by_pollrun", pollrun.pk, _format="xlsx")
+    response = client_for(ann, world.org).get(url)
+    assert response.streaming
+    assert 'filename="enrolment-2024-05-01.xlsx"' in response["Content-Disposition"]
+    header, *data = xlsx_rows(response)
+    assert header[:3] == ["Poll date", "Answered on", "Contact"]
+    by_name = {row[2]: row for row in data}
+    assert set(by_name) == {"Alice", "Bob", "'=Carol", "Dan"}  # a formula-like name stays text
+    alice = by_name["Alice"]
+    assert alice[0] == datetime(2024, 5, 1)  # a date cell
+    assert alice[1] == datetime(2024, 5, 1, 9, 0)  # Kampala time
+    assert alice[7:] == [120, "Enough", "Need more desks"]  # the numeric answer is a number
+    assert by_name["'=Carol"][7] == 40
+
+
+def test_it_exports_a_poll_across_its_dates_as_xlsx(world, client_for, ann):
+    url = page_url("polls.poll_export", world.poll.pk, **IN_MAY, _format="xlsx")
+    response = client_for(ann, world.org).get(url)
+    assert 'filename="enrolment-2024-04-01-2024-05-31.xlsx"' in response["Content-Disposition"]
+    header, *data = xlsx_rows(response)
+    assert header[-3:] == ["Boys", "Books", "Comment"]
+    assert len(data) == sum(1 for row in ANSWERS.values() if row[0] != ResponseStatus.EMPTY)
+    assert {row[0].date() for row in data} == {date(2024, 5, 1), date(2024, 5, 8)}
+
+
+def test_the_poll_page_offers_every_export_format(world, client_for, ann):
+    page = client_for(ann, world.org).get(page_url("polls.poll_read", world.poll.pk, **IN_MAY))
+    html = page.content.decode()
+    assert "Export responses (CSV)" in html and "Export responses (Excel)" in html
+    assert "_format=xlsx" in html

@@ -5,6 +5,7 @@ import io
 
 import pytest
 
+from tracpro.exports.tests.xlsx import xlsx_rows
 from tracpro.polls.tests.factories import make_poll, make_pollrun, make_response
 from tracpro.polls.tests.world import ANSWERS, CONTACTS, IN_MAY, MAY_8, page_url
 
@@ -57,3 +58,14 @@ def test_it_exports_participation(world, client_for, ann):
             labels[ANSWERS[(d, name)][0]] if (d, name) in ANSWERS else "" for d in DATES
         ]
     assert "'=Carol" in {row[0] for row in rows}
+
+
+def test_it_exports_participation_as_xlsx(world, client_for, ann):
+    response = client_for(ann, world.org).get(
+        page_url("polls.participation", _format="xlsx", **IN_MAY)
+    )
+    header, *rows = xlsx_rows(response)
+    assert header == ["Contact", "URN", "Region", "Enrolment 2024-05-08", "Enrolment 2024-05-01"]
+    by_name = {row[0]: row for row in rows}
+    assert by_name["Alice"][3:] == ["Complete", "Complete"]
+    assert "'=Carol" in by_name

@@ -41,7 +41,8 @@ def test_it_configures_the_demo_orgs_from_the_simulator(db, settings, celery_eag
     from unittest import mock
 
     from tracpro.groups.models import Region, ReporterGroup
-    from tracpro.polls.models import Poll, Response
+    from tracpro.indicators.models import Indicator
+    from tracpro.polls.models import Poll, Question, Response
     from tracpro.simulator.testing import running_simulator
 
     settings.DEBUG = True
@@ -66,13 +67,38 @@ def test_it_configures_the_demo_orgs_from_the_simulator(db, settings, celery_eag
         }
         supervisor = Membership.objects.get(user__email="kampala@edu.example.com")
         assert [r.name for r in supervisor.regions.all()] == ["Kampala"]
-        assert Poll.objects.for_org(edu).filter(is_active=True).count() == 4
+        polls = Poll.objects.for_org(edu).filter(is_active=True)
+        assert polls.count() == 5
+        assert polls.filter(flow_type=Poll.FlowType.VOICE).count() == 1  # the voice poll
         assert Response.objects.for_org(edu).count() > 500
+        (indicator,) = Indicator.objects.for_org(edu)
+        assert (indicator.baseline_poll.rapidpro_name, indicator.baseline_question.result_key) == (
+            "Enrolment",
+            "boys",
+        )
+        assert indicator.follow_up_question.rapidpro_name == "Absent Pupils"
+        assert (indicator.end_date - indicator.start_date).days == 89
+        assert not Indicator.objects.for_org(Org.objects.get(subdomain="health")).exists()
+
+        from tracpro.msgs.models import Message
+
+        sent = {m.kind: m for m in Message.objects.for_org(edu)}
+        assert set(sent) == {"message", "reply"}
+        assert all(message.status == "sent" for message in sent.values())
+        assert sent["message"].audience == "non_respondents"
+        assert sent["reply"].created_by.email == "kampala@edu.example.com"
+        assert sent["reply"].contact.inbox_messages.filter(replied_on__isnull=False).exists()
+        assert edu.timezone == edu.workspace_timezone == "Africa/Kampala"  # from RapidPro
+        shown = Question.objects.filter(poll__org=edu, show_no_response=True)
+        assert set(shown.values_list("question_type", flat=True)) == {"categorical"}
 
         # An admin's later choices survive another run.
         Region.objects.filter(org=edu, name="Wakiso").update(parent=None)
+        indicator.delete()
         call_command("seed_demo")
         assert Region.objects.get(org=edu, name="Wakiso").parent is None
+        assert Message.objects.for_org(edu).count() == 2, "sent once, not at every run"
+        assert Indicator.objects.for_org(edu).count() == 1  # brought back while the org has none
 
 
 @pytest.mark.slow

@@ -8,6 +8,8 @@ import pytest
 
 from django.db import OperationalError
 
+from tracpro.health.checks import CHECKS, check_db
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -49,7 +51,8 @@ def test_it_reports_every_dependency_up(client_for, db):
     }
 
 
-def test_it_answers_503_naming_redis_when_redis_stops(client_for, db, own_redis):
+def test_it_answers_503_naming_redis_when_redis_stops(client_for, db, own_redis, settings):
+    settings.HEALTHZ_CACHE_SECONDS = 0
     assert client_for().get("/healthz").status_code == 200
     own_redis.kill()
     own_redis.wait()
@@ -83,3 +86,30 @@ def test_an_outage_inside_a_view_shows_the_same_page(client_for, acme, ann):
         response = client.get("/")
     assert response.status_code == 503
     assert "temporarily unavailable" in response.content.decode()
+
+
+def counting_db_check(calls: list) -> dict:
+    """CHECKS with a database check that counts its runs."""
+
+    def check() -> None:
+        calls.append(1)
+        check_db()
+
+    return {**CHECKS, "db": check}
+
+
+def test_a_flood_of_requests_checks_the_dependencies_once(client_for, db):
+    calls: list = []
+    with mock.patch.dict(CHECKS, counting_db_check(calls)):
+        for _ in range(20):
+            assert client_for().get("/healthz").status_code == 200
+    assert len(calls) == 1
+
+
+def test_the_checks_run_again_once_their_result_is_old(client_for, db, settings):
+    settings.HEALTHZ_CACHE_SECONDS = 0
+    calls: list = []
+    with mock.patch.dict(CHECKS, counting_db_check(calls)):
+        for _ in range(3):
+            client_for().get("/healthz")
+    assert len(calls) == 3

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from tracpro.contacts.models import Contact, PushStatus
 from tracpro.contacts.tests.factories import make_contact, make_data_field
+from tracpro.exports.tests.xlsx import xlsx_rows
 from tracpro.groups.tests.factories import make_region, make_reporter_group
 from tracpro.orgs.models import Membership
 from tracpro.polls.tests.factories import (
@@ -176,6 +177,18 @@ def test_the_export_holds_the_listed_contacts_with_safe_cells(
     ]
 
 
+def test_the_export_is_offered_as_xlsx_too(client_for, acme, kampala_sam, regions):
+    make_contact(acme, "=HYPERLINK(1)", region=regions["kampala"], urn="tel:+256772000001")
+    make_contact(acme, "In Gulu", region=regions["gulu"])
+    client = client_for(kampala_sam, acme)
+    assert "_format=xlsx" in client.get(url("contacts:list")).content.decode()
+
+    header, *rows = xlsx_rows(client.get(url("contacts:export") + "?_format=xlsx"))
+
+    assert header[:3] == ["Name", "URN", "Region"]
+    assert [row[:3] for row in rows] == [["'=HYPERLINK(1)", "tel:+256772000001", "Kampala"]]
+
+
 def test_a_supervisor_creates_a_contact_that_is_queued_for_rapidpro(
     client_for, acme, kampala_sam, regions, pushes
 ):
@@ -225,6 +238,25 @@ def test_a_urn_already_used_in_the_org_is_refused(client_for, acme, ann, regions
 
     assert "Another contact already uses this address." in response.content.decode()
     assert Contact.objects.filter(org=acme).count() == 1
+
+
+def test_a_supervisor_learns_nothing_about_contacts_outside_their_regions(
+    client_for, acme, kampala_sam, regions, pushes
+):
+    """A clash with a contact outside their regions is answered exactly as one inside."""
+    make_contact(acme, "Inside Person", urn="tel:+256772000001", region=regions["kampala"])
+    make_contact(acme, "Outside Person", urn="tel:+256772000002", region=regions["gulu"])
+    client = client_for(kampala_sam, acme)
+
+    def errors_for(urn_path: str) -> dict:
+        data = contact_data(regions["kampala"], urn_path=urn_path)
+        response = client.post(url("contacts:create"), data)
+        assert response.status_code == 200
+        assert "Outside Person" not in response.content.decode()
+        return response.context["form"].errors
+
+    assert errors_for("+256772000001") == errors_for("+256772000002")
+    assert Contact.objects.filter(org=acme).count() == 2
 
 
 def test_a_bad_phone_number_is_explained(client_for, acme, ann, regions, pushes):

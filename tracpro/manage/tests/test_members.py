@@ -1,8 +1,12 @@
 """Supervisors and administrators, managed by an org's admins on the org host (/user/)."""
 
+import re
+
 import pytest
 
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from tracpro.accounts.models import User
 from tracpro.conftest import PASSWORD, make_user
@@ -22,47 +26,76 @@ def kampala(acme):
     return make_region(acme, "Kampala")
 
 
+@pytest.fixture(autouse=True)
+def emails_on_commit(monkeypatch):
+    """Invitations leave when the transaction commits; run those callbacks at once
+    (the test's own transaction never commits)."""
+    from django.db import transaction
+
+    monkeypatch.setattr(transaction, "on_commit", lambda func, **kwargs: func())
+
+
 def supervisor_data(region, **overrides) -> dict:
     return {
         "full_name": "Kato Supervisor",
         "email": "Kato@Example.com",
         "role": Role.SUPERVISOR,
         "regions": [region.pk],
-        "password": NEW_PASSWORD,
-        "password_confirm": NEW_PASSWORD,
-        "must_change_password": "on",
         **overrides,
     }
 
 
-def test_an_admin_creates_a_supervisor_limited_to_a_region(client_for, acme, ann, kampala):
+def invitation_link(mail) -> str:
+    """The path of the one-time link in an invitation email."""
+    found = re.search(r"https?://[^/\s]+(/users/invitation/\S+/)", mail.body)
+    assert found, mail.body
+    return found.group(1)
+
+
+def accept(client, link: str, password: str = NEW_PASSWORD):
+    """Follow an invitation link and choose a password, as the invited person does."""
+    form_url = client.get(link)["Location"]  # Django swaps the token for a session key
+    return client.post(form_url, {"new_password1": password, "new_password2": password})
+
+
+def test_an_admin_invites_a_supervisor_limited_to_a_region(
+    client_for, acme, ann, kampala, mailoutbox
+):
     nakawa = make_region(acme, "Nakawa", parent=kampala)
     make_contact(acme, "In Nakawa", region=nakawa)
     make_contact(acme, "Elsewhere", region=make_region(acme, "Gulu"))
 
-    response = client_for(ann, acme).post(url("users:create"), supervisor_data(kampala))
+    client = client_for(ann, acme)
+    response = client.post(url("users:create"), supervisor_data(kampala), follow=True)
 
-    assert response.status_code == 302
+    assert "sent an invitation" in response.content.decode()
     kato = User.objects.get(email="kato@example.com")
-    assert kato.check_password(NEW_PASSWORD)
-    assert kato.must_change_password is True
+    assert not kato.has_usable_password()
     membership = Membership.objects.get(user=kato, org=acme)
     assert (membership.role, list(membership.regions.all())) == (Role.SUPERVISOR, [kampala])
-    # Access is Kampala and everything inside it.
-    kato.must_change_password = False
-    kato.save()
-    contacts = client_for(kato, acme).get(url("contacts:list")).context["contacts"]
+    [mail] = mailoutbox
+    assert mail.to == ["kato@example.com"]
+
+    visitor = client_for(None, acme)
+    response = accept(visitor, invitation_link(mail))
+
+    assert response.status_code == 302
+    kato.refresh_from_db()
+    assert kato.check_password(NEW_PASSWORD)
+    assert kato.password_set_by_owner
+    # Logged in by the invitation; access is Kampala and everything inside it.
+    contacts = visitor.get(url("contacts:list")).context["contacts"]
     assert [contact.name for contact in contacts] == ["In Nakawa"]
 
 
-def test_the_new_supervisor_must_change_the_password_at_first_login(client_for, acme, ann, kampala):
+def test_an_invitation_link_works_once(client_for, acme, ann, kampala, mailoutbox):
     client_for(ann, acme).post(url("users:create"), supervisor_data(kampala))
-    kato = User.objects.get(email="kato@example.com")
+    link = invitation_link(mailoutbox[0])
+    accept(client_for(None, acme), link)
 
-    response = client_for(kato, acme).get(url("contacts:list"))
+    response = client_for(None, acme).get(link, follow=True)
 
-    assert response.status_code == 302
-    assert response["Location"] == "/users/password/change/"
+    assert "no longer valid" in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -73,22 +106,30 @@ def test_the_new_supervisor_must_change_the_password_at_first_login(client_for, 
         ("84736291047", "entirely numeric"),
     ],
 )
-def test_passwords_follow_the_validators(client_for, acme, ann, kampala, password, problem):
-    data = supervisor_data(kampala, password=password, password_confirm=password)
+def test_invited_passwords_follow_the_validators(
+    client_for, acme, ann, kampala, mailoutbox, password, problem
+):
+    client_for(ann, acme).post(url("users:create"), supervisor_data(kampala))
 
-    response = client_for(ann, acme).post(url("users:create"), data)
+    response = accept(client_for(None, acme), invitation_link(mailoutbox[0]), password)
 
     assert response.status_code == 200
     assert problem in response.content.decode()
-    assert not User.objects.filter(email="kato@example.com").exists()
+    assert not User.objects.get(email="kato@example.com").has_usable_password()
 
 
-def test_the_two_passwords_must_match(client_for, acme, ann, kampala):
-    data = supervisor_data(kampala, password_confirm="something-else-entirely")
+def test_the_member_form_has_no_password_for_someone_else(client_for, acme, ann, sam, kampala):
+    data = supervisor_data(kampala, password="chosen-by-the-admin-1", current_password="x")
 
-    response = client_for(ann, acme).post(url("users:create"), data)
+    client_for(ann, acme).post(url("users:create"), data)
+    client_for(ann, acme).post(url("users:update", sam.pk), {**data, "email": sam.email})
 
-    assert "The two passwords differ." in response.content.decode()
+    kato = User.objects.get(email="kato@example.com")
+    assert not kato.has_usable_password()
+    sam.refresh_from_db()
+    assert sam.check_password(PASSWORD)
+    form = client_for(ann, acme).get(url("users:update", sam.pk)).context["form"]
+    assert not {"password", "password_confirm", "current_password"} & set(form.fields)
 
 
 def test_a_supervisor_needs_a_region(client_for, acme, ann, kampala):
@@ -106,13 +147,12 @@ def test_regions_of_another_org_cannot_be_assigned(client_for, acme, beta, ann):
     assert not User.objects.filter(email="kato@example.com").exists()
 
 
-def test_an_existing_account_is_added_with_its_own_password(client_for, acme, beta, ann, ben):
+def test_an_account_whose_owner_chose_the_password_keeps_it(
+    client_for, acme, beta, ann, ben, mailoutbox
+):
+    User.objects.filter(pk=ben.pk).update(password_set_by_owner=True)
     data = supervisor_data(
-        make_region(acme, "Kampala"),
-        email="BEN@beta.example.com",
-        full_name="Someone Else",
-        password="",
-        password_confirm="",
+        make_region(acme, "Kampala"), email="BEN@beta.example.com", full_name="Someone Else"
     )
 
     response = client_for(ann, acme).post(url("users:create"), data, follow=True)
@@ -122,6 +162,35 @@ def test_an_existing_account_is_added_with_its_own_password(client_for, acme, be
     assert ben.full_name == "Ben"
     assert ben.check_password(PASSWORD)
     assert set(ben.memberships.values_list("org__subdomain", flat=True)) == {"acme", "beta"}
+    [notice] = mailoutbox
+    assert notice.to == [ben.email]
+    assert "Acme" in notice.subject
+
+
+def test_another_orgs_admin_cannot_pre_hijack_an_account(
+    client_for, acme, beta, ann, bea, mailoutbox
+):
+    """An admin of acme made an account for victim@ whose password they know (as
+    every account made before invitations); when beta adds victim@, that password
+    and every session opened with it stop working, and victim@ is invited."""
+    victim = make_user("victim@example.com", acme, Role.SUPERVISOR)
+    attacker = client_for(victim, beta)  # a session opened with the admin-chosen password
+    data = supervisor_data(make_region(beta, "Kabul"), email="victim@example.com")
+
+    response = client_for(bea, beta).post(url("users:create"), data, follow=True)
+
+    with translation.override("fa"):  # beta's language
+        sent = gettext(
+            "%(email)s was added and sent an invitation to choose a password; "
+            "they can log in once they have."
+        ) % {"email": "victim@example.com"}
+    assert sent in [str(message) for message in response.context["messages"]]
+    victim.refresh_from_db()
+    assert not victim.check_password(PASSWORD)
+    assert not victim.has_usable_password()
+    assert attacker.get(url("contacts:list")).status_code == 302  # logged out
+    [invitation] = mailoutbox
+    assert invitation.to == ["victim@example.com"]
 
 
 def test_an_existing_member_cannot_be_added_twice(client_for, acme, ann, sam, kampala):
@@ -132,24 +201,78 @@ def test_an_existing_member_cannot_be_added_twice(client_for, acme, ann, sam, ka
     assert "is already a member of this organization" in response.content.decode()
 
 
-def test_an_admin_edits_a_supervisor_and_sets_a_new_password(client_for, acme, ann, sam, kampala):
+def test_a_new_address_for_someone_else_is_confirmed_by_invitation(
+    client_for, acme, ann, sam, kampala, mailoutbox
+):
+    """Otherwise an admin could invite an address they own, then move the account to
+    someone else's address with the password they chose."""
+    User.objects.filter(pk=sam.pk).update(password_set_by_owner=True)
     data = supervisor_data(kampala, email="samuel@acme.example.com", full_name="Samuel")
 
     client_for(ann, acme).post(url("users:update", sam.pk), data)
 
     sam.refresh_from_db()
     assert (sam.email, sam.full_name) == ("samuel@acme.example.com", "Samuel")
-    assert sam.check_password(NEW_PASSWORD)
+    assert not sam.has_usable_password()
+    assert not sam.password_set_by_owner
+    [invitation] = mailoutbox
+    assert invitation.to == ["samuel@acme.example.com"]
     assert list(Membership.objects.get(user=sam, org=acme).regions.all()) == [kampala]
 
 
-def test_a_blank_password_keeps_the_current_one(client_for, acme, ann, sam, kampala):
-    data = supervisor_data(kampala, email=sam.email, password="", password_confirm="")
+def test_a_new_name_keeps_the_password(client_for, acme, ann, sam, kampala, mailoutbox):
+    data = supervisor_data(kampala, email=sam.email, full_name="Samuel")
 
     client_for(ann, acme).post(url("users:update", sam.pk), data)
 
     sam.refresh_from_db()
+    assert sam.full_name == "Samuel"
     assert sam.check_password(PASSWORD)
+    assert mailoutbox == []
+
+
+def admin_data(user, **overrides) -> dict:
+    return {"full_name": user.full_name, "email": user.email, "role": Role.ADMIN, **overrides}
+
+
+def test_an_admin_changing_their_own_address_gives_the_current_password(client_for, acme, ann):
+    client = client_for(ann, acme)
+
+    refused = client.post(url("users:update", ann.pk), admin_data(ann, email="new@acme.org"))
+    wrong = client.post(
+        url("users:update", ann.pk),
+        admin_data(ann, email="new@acme.org", current_password="not-it"),
+    )
+
+    for response in (refused, wrong):
+        assert response.status_code == 200
+        assert "Your current password is not right." in response.content.decode()
+    ann.refresh_from_db()
+    assert ann.email == "ann@acme.example.com"
+
+    accepted = client.post(
+        url("users:update", ann.pk),
+        admin_data(ann, email="new@acme.org", current_password=PASSWORD),
+    )
+
+    assert accepted.status_code == 302
+    ann.refresh_from_db()
+    assert ann.email == "new@acme.org"
+    assert ann.check_password(PASSWORD)
+
+
+def test_an_admin_sets_their_password_only_with_the_current_one(client_for, acme, ann):
+    form = client_for(ann, acme).get(url("users:update", ann.pk)).context["form"]
+    assert "password" not in form.fields  # the password change page asks for the old one
+
+    response = client_for(ann, acme).post(
+        url("accounts:password_change"),
+        {"old_password": "guessed", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+    assert response.status_code == 200
+    ann.refresh_from_db()
+    assert ann.check_password(PASSWORD)
 
 
 def test_an_email_of_another_account_is_refused_on_edit(client_for, acme, ann, sam, kampala):
@@ -176,7 +299,7 @@ def test_a_shared_account_keeps_its_name_email_and_password(
 
 
 def test_an_admin_promotes_a_supervisor_to_admin(client_for, acme, ann, sam, kampala):
-    data = supervisor_data(kampala, email=sam.email, role=Role.ADMIN, password="")
+    data = supervisor_data(kampala, email=sam.email, role=Role.ADMIN)
 
     client_for(ann, acme).post(url("users:update", sam.pk), data)
 
@@ -187,7 +310,7 @@ def test_an_admin_promotes_a_supervisor_to_admin(client_for, acme, ann, sam, kam
 
 def test_an_admin_cannot_change_their_own_role(client_for, acme, ann, kampala):
     make_user("other-admin@acme.example.com", acme, Role.ADMIN)
-    data = supervisor_data(kampala, email=ann.email, role=Role.SUPERVISOR, password="")
+    data = supervisor_data(kampala, email=ann.email, role=Role.SUPERVISOR)
 
     response = client_for(ann, acme).post(url("users:update", ann.pk), data)
 

@@ -52,7 +52,7 @@ def test_changing_the_same_day_rule_recounts_the_answers(
     acme.refresh_from_db()
     assert acme.same_day_rule == "sum"
     trigger.assert_called_once_with(acme, SyncKind.RUNS)
-    assert "recounted with the new same-day rule" in response.content.decode()
+    assert "recounted with the new settings" in response.content.decode()
 
 
 def test_the_default_language_must_be_available(client_for, acme, ann, trigger):

@@ -140,7 +140,12 @@ def test_it_never_edits_or_adds_questions_of_other_polls(flows, client_for, ann,
         "questions-0-name": "Hacked",
         "questions-0-question_type": QuestionType.OPEN,
     }
-    client_for(ann, enrolment.org).post(page_url("polls.poll_update", enrolment.pk), data)
+    response = client_for(ann, enrolment.org).post(
+        page_url("polls.poll_update", enrolment.pk), data
+    )
+    # Refused, not silently ignored: the id is not one of this poll's questions.
+    assert response.status_code == 200
+    assert "id" in response.context["formset"].errors[0]
     foreign.refresh_from_db()
     assert foreign.name == ""
     assert enrolment.questions.count() == 0

@@ -23,15 +23,17 @@ from tracpro.contacts import urns
 from tracpro.contacts.forms import ContactForm
 from tracpro.contacts.languages import language_name
 from tracpro.contacts.models import Contact, DataField, PushStatus
-from tracpro.exports.files import csv_filename, csv_response
+from tracpro.exports.files import CSV, export_filename, export_format, table_response
 from tracpro.groups.models import Region, ReporterGroup
 from tracpro.groups.scope import RegionScope
 from tracpro.groups.views import ScopedMixin, get_scope
-from tracpro.polls.models import Answer, Response
+from tracpro.msgs.models import Message
+from tracpro.polls.participants import contact_responses
 from tracpro.rapidpro import contact_changes
 
 LIST_PAGE_SIZE = 50
 RESPONSES_PAGE_SIZE = 25
+CONTACT_MESSAGES = 10  # the latest sent to the contact, and the latest it wrote
 
 
 class ContactFilters:
@@ -133,7 +135,7 @@ def active_groups() -> Prefetch:
 
 
 def export_contacts(request: HttpRequest) -> HttpResponse:
-    """The list as CSV, with the same search, filters and region scope."""
+    """The list as CSV or XLSX (`_format`), with the same search, filters and region scope."""
     scope = get_scope(request)
     filters = ContactFilters(scope, request.GET)
     contacts = filters.apply(visible_contacts(scope)).order_by("name", "pk")
@@ -168,12 +170,13 @@ def export_contacts(request: HttpRequest) -> HttpResponse:
                 statuses.get(contact.push_status, contact.push_status),
             ]
 
-    filename = csv_filename(scope.org.subdomain, _("contacts"), timezone.localdate())
-    return csv_response(filename, header, rows())
+    filename = export_filename(scope.org.subdomain, _("contacts"), timezone.localdate())
+    return table_response(export_format(request.GET) or CSV, filename, header, rows())
 
 
 class ContactDetailView(ContactMixin, DetailView):
-    """A contact, how their RapidPro sync went, and their responses across polls."""
+    """A contact, how their RapidPro sync went, their responses across polls, and the
+    messages between them and TracPro."""
 
     template_name = "manage/contact_detail.html"
 
@@ -195,25 +198,15 @@ class ContactDetailView(ContactMixin, DetailView):
             groups=contact.reporter_groups.active().order_by("name"),
             data_fields=fields,
             responses=page,
+            sent_messages=Message.objects.filter(recipients=contact)
+            .select_related("created_by")
+            .order_by("-created_on")[:CONTACT_MESSAGES],
+            inbox_messages=contact.inbox_messages.order_by("-created_on")[:CONTACT_MESSAGES],
             **kwargs,
         )
 
     def paginate_responses(self, responses):
         return Paginator(responses, RESPONSES_PAGE_SIZE).get_page(self.request.GET.get("page"))
-
-
-def contact_responses(contact: Contact) -> QuerySet[Response]:
-    """The contact's latest response per poll date, for selected polls, newest
-    first, with the answers to questions that are shown."""
-    answers = Answer.objects.filter(question__is_active=True).select_related("question")
-    return (
-        Response.objects.filter(contact=contact, is_active=True, pollrun__poll__is_active=True)
-        .select_related("pollrun__poll")
-        .prefetch_related(
-            Prefetch("answers", queryset=answers.order_by("question__order", "question__pk"))
-        )
-        .order_by("-pollrun__conducted_on", "-pk")
-    )
 
 
 def push_status(request: HttpRequest, contact_id: int) -> HttpResponse:

@@ -5,8 +5,10 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, ListView, TemplateView
 
 from tracpro.accounts.models import User
@@ -17,12 +19,7 @@ from tracpro.orgs.models import Membership, Role
 
 
 def account_changes(data: dict) -> members.AccountChanges:
-    return members.AccountChanges(
-        full_name=data["full_name"],
-        email=data["email"],
-        password=data.get("password") or "",
-        must_change_password=data.get("must_change_password", False),
-    )
+    return members.AccountChanges(full_name=data["full_name"], email=data["email"])
 
 
 class MembershipMixin(AdminRequiredMixin):
@@ -68,42 +65,48 @@ class MemberListView(AdminRequiredMixin, ListView):
         )
 
 
-class MemberCreateView(AdminRequiredMixin, FormView):
+class MemberFormMixin:
     form_class = MemberForm
     template_name = "manage/member_form.html"
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "org": self.scope.org}
+        kwargs = super().get_form_kwargs()
+        return {**kwargs, "org": self.scope.org, "acting_user": self.request.user}
 
+
+@method_decorator(sensitive_post_parameters("current_password"), name="dispatch")
+class MemberCreateView(MemberFormMixin, AdminRequiredMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(title=_("Add a supervisor or administrator"), **kwargs)
 
     def form_valid(self, form):
         data = form.cleaned_data
-        membership, created = members.add_member(
-            self.scope.org, data["role"], data["regions"], account_changes(data)
+        membership, added = members.add_member(
+            self.scope.org,
+            data["role"],
+            data["regions"],
+            account_changes(data),
+            self.request.user,
         )
-        user = membership.user
-        if created:
-            messages.success(self.request, _("%(name)s can now log in.") % {"name": user})
-        else:
-            messages.success(
-                self.request,
-                _(
-                    "%(email)s already had a TracPro account; they were added to this "
-                    "organization and log in with their existing password."
-                )
-                % {"email": user.email},
+        email = membership.user.email
+        if added == members.Added.EXISTING:
+            message = _(
+                "%(email)s already had a TracPro account; they were added to this "
+                "organization and log in with their own password."
             )
+        else:
+            message = _(
+                "%(email)s was added and sent an invitation to choose a password; "
+                "they can log in once they have."
+            )
+        messages.success(self.request, message % {"email": email})
         return redirect("users:list")
 
 
-class MemberUpdateView(MembershipMixin, FormView):
-    form_class = MemberForm
-    template_name = "manage/member_form.html"
-
+@method_decorator(sensitive_post_parameters("current_password"), name="dispatch")
+class MemberUpdateView(MemberFormMixin, MembershipMixin, FormView):
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "org": self.scope.org, "membership": self.membership}
+        return {**super().get_form_kwargs(), "membership": self.membership}
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

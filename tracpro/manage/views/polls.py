@@ -13,7 +13,7 @@ from tracpro.groups.views import AdminRequiredMixin
 from tracpro.orgs import tasks
 from tracpro.orgs.models import SyncKind
 from tracpro.polls.forms import PollForm, PollSelectForm, QuestionFormSet
-from tracpro.polls.models import Poll
+from tracpro.polls.models import Poll, PollRun
 
 
 class PollListView(AdminRequiredMixin, ListView):
@@ -25,6 +25,9 @@ class PollListView(AdminRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self) -> QuerySet[Poll]:
+        shown_dates = (
+            Q() if self.scope.org.show_spoof_data else ~Q(pollruns__kind=PollRun.Kind.SPOOF)
+        )
         return (
             Poll.objects.for_org(self.scope.org)
             .active()
@@ -32,8 +35,8 @@ class PollListView(AdminRequiredMixin, ListView):
                 question_count=Count(
                     "questions", filter=Q(questions__is_active=True), distinct=True
                 ),
-                date_count=Count("pollruns", distinct=True),
-                last_conducted=Max("pollruns__conducted_on"),
+                date_count=Count("pollruns", filter=shown_dates, distinct=True),
+                last_conducted=Max("pollruns__conducted_on", filter=shown_dates),
             )
             .order_by("name", "rapidpro_name")
         )

@@ -13,22 +13,20 @@ app's `tests/factories.py` (`pk`/`id` use the view's model; `<model>_id` and
 cannot fill fails.
 """
 
-import importlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-
 import pytest
 
-from django.apps import apps
 from django.conf import settings
-from django.db.models import Model
-from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
-from tracpro.orgs.models import Org
-
-ORG_URLCONF = "tracpro.urls"
-ROOT_URLCONF = "tracpro.urls_root"
+from tracpro.tests.routes import (
+    ORG_URLCONF,
+    ROOT_URLCONF,
+    ObjectMaker,
+    Unfillable,
+    collect_routes,
+    request,
+    sweep_registry,
+)
 
 # Routes anyone may open. A new public route must be added here on purpose.
 PUBLIC_ROUTES = {
@@ -38,6 +36,7 @@ PUBLIC_ROUTES = {
     "accounts:password_reset_done",
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
+    "accounts:invitation",
     "accounts:set_language",
 }
 # Root-host routes any logged-in user may open (everything else there is superuser-only).
@@ -47,98 +46,6 @@ ROOT_ROUTES_FOR_USERS = {
     "accounts:password_change",
     "accounts:password_change_done",
 }
-
-
-@dataclass(frozen=True)
-class Route:
-    name: str
-    kwargs: tuple[str, ...]
-    callback: Callable
-
-    @property
-    def is_public(self) -> bool:
-        return getattr(self.callback, "login_required", True) is False
-
-    @property
-    def view_model(self) -> type[Model] | None:
-        return getattr(getattr(self.callback, "view_class", None), "model", None)
-
-
-def collect_routes(urlconf: str) -> list[Route]:
-    def walk(patterns, namespace: str, kwargs: tuple[str, ...]) -> Iterator[Route]:
-        for pattern in patterns:
-            found = kwargs + tuple(pattern.pattern.regex.groupindex)
-            if isinstance(pattern, URLResolver):
-                inner = ":".join(filter(None, [namespace, pattern.namespace]))
-                yield from walk(pattern.url_patterns, inner, found)
-            elif isinstance(pattern, URLPattern):
-                assert pattern.name, f"every route needs a name: {pattern.pattern} in {urlconf}"
-                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
-                yield Route(name, found, pattern.callback)
-
-    return list(walk(get_resolver(urlconf).url_patterns, "", ()))
-
-
-def sweep_registry() -> tuple[dict[str, Callable[[Org], Model]], dict[str, str]]:
-    factories: dict[str, Callable[[Org], Model]] = {}
-    values: dict[str, str] = {}
-    for app in settings.INSTALLED_APPS:
-        if not app.startswith("tracpro."):
-            continue
-        try:
-            module = importlib.import_module(f"{app}.tests.factories")
-        except ModuleNotFoundError:
-            continue
-        factories.update(getattr(module, "SWEEP_FACTORIES", {}))
-        values.update(getattr(module, "SWEEP_VALUES", {}))
-    return factories, values
-
-
-class Unfillable(Exception):
-    pass
-
-
-@dataclass
-class ObjectMaker:
-    """Makes (once per org and model) the objects URL arguments point at."""
-
-    factories: dict[str, Callable[[Org], Model]]
-    values: dict[str, str]
-    made: dict[tuple[int, str], Model] = field(default_factory=dict)
-
-    def kwargs_for(self, route: Route, org: Org) -> dict[str, object]:
-        return {name: self.value_for(route, name, org) for name in route.kwargs}
-
-    def value_for(self, route: Route, name: str, org: Org) -> object:
-        if name in self.values:
-            return self.values[name]
-        model = self.model_for(route, name)
-        label = model._meta.label
-        if label not in self.factories:
-            raise Unfillable(f"no SWEEP_FACTORIES entry for {label} (argument {name!r})")
-        key = (org.pk, label)
-        if key not in self.made:
-            self.made[key] = self.factories[label](org)
-        return self.made[key].pk
-
-    @staticmethod
-    def model_for(route: Route, name: str) -> type[Model]:
-        if name in ("pk", "id"):
-            if route.view_model is None:
-                raise Unfillable("a `pk` argument needs a view with a `model`")
-            return route.view_model
-        base = name.removesuffix("_id").removesuffix("_pk")
-        for model in apps.get_models():
-            if model._meta.model_name == base and model.__module__.startswith("tracpro."):
-                return model
-        raise Unfillable(f"cannot tell which model argument {name!r} names")
-
-
-def request(client: Client, url: str):
-    response = client.get(url)
-    if response.status_code == 405:
-        response = client.post(url)
-    return response
 
 
 ORG_ROUTES = collect_routes(ORG_URLCONF)

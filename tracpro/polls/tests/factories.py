@@ -19,7 +19,8 @@ from tracpro.polls.models import (
 
 def make_poll(org: Org, name: str = "Poll", **fields) -> Poll:
     fields.setdefault("is_active", True)
-    return Poll.objects.create(org=org, flow_uuid=str(uuid.uuid4()), rapidpro_name=name, **fields)
+    fields.setdefault("flow_uuid", str(uuid.uuid4()))
+    return Poll.objects.create(org=org, rapidpro_name=name, **fields)
 
 
 def make_question(

@@ -11,6 +11,7 @@ from tracpro.rapidpro.syncers.contacts import ContactsSyncer
 from tracpro.rapidpro.syncers.flows import FlowsSyncer
 from tracpro.rapidpro.syncers.groups import FieldsSyncer, GroupsSyncer
 from tracpro.rapidpro.syncers.inbox import InboxSyncer
+from tracpro.rapidpro.syncers.reconcile import ReconcileSyncer
 from tracpro.rapidpro.syncers.runs import RunsSyncer
 
 SYNCERS: dict[str, type[Syncer]] = {
@@ -21,6 +22,7 @@ SYNCERS: dict[str, type[Syncer]] = {
     SyncKind.CONTACTS: ContactsSyncer,
     SyncKind.RUNS: RunsSyncer,
     SyncKind.INBOX: InboxSyncer,
+    SyncKind.RECONCILE: ReconcileSyncer,
 }
 # Groups before contacts (regions), flows before runs (questions).
 ORDER = list(SYNCERS)

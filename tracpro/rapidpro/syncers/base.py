@@ -18,8 +18,10 @@ from typing import Any, ClassVar
 from temba_client.base import CursorQuery
 from temba_client.v2 import TembaClient
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from tracpro.orgs import tasks as org_tasks
 from tracpro.orgs.models import Org, SyncState, SyncStatus
@@ -65,6 +67,7 @@ class SyncResult:
     retries: int = 0
     pages: int = 0  # of items (contacts, runs...) read
     complete: bool = True  # False when the time budget ran out; the next run goes on
+    extra: dict[str, Any] = field(default_factory=dict)  # a kind's own report
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +76,7 @@ class SyncResult:
             "retries": self.retries,
             "pages": self.pages,
             "complete": self.complete,
+            **self.extra,
         }
 
 
@@ -163,10 +167,15 @@ class Syncer:
             )
         self.counts.failed += len(malformed)
 
-    def fetch_all(self, make_query: Callable[[], CursorQuery], what: str) -> list:
-        """Every item of a small query (a few pages at most)."""
+    def fetch_all(
+        self,
+        make_query: Callable[[], CursorQuery],
+        what: str,
+        trim: Callable[[dict], dict] | None = None,
+    ) -> list:
+        """Every item of a small query (a few pages at most); `trim` as for `pull`."""
         items: list = []
-        for page in self.fetcher.pages(make_query()):
+        for page in self.fetcher.pages(make_query(), trim=trim):
             self.context.result.pages += 1
             self.log_malformed(page.malformed, what)
             items.extend(page.items)
@@ -201,6 +210,40 @@ class Syncer:
             stream.finished_on = timezone.now()
             stream.save()
         return stream
+
+    def incremental_after(self, stream: SyncStream) -> datetime | None:
+        """Where a pass of an incremental stream starts: `RAPIDPRO_OVERLAP` before its
+        watermark, while writes stamped before the watermark may still become visible.
+
+        RapidPro stamps `modified_on` in many writers and serves lists from a read
+        replica, so a row stamped before the newest one read can show up later; the
+        cursor's ties can skip rows too. Every pass re-reads the window (upserts make
+        that safe) until one has started more than the overlap after the watermark
+        last moved: everything before it is settled then, and passes start from the
+        watermark itself until it moves again (a quiet workspace is not re-read)."""
+        overlap = timedelta(seconds=settings.RAPIDPRO_OVERLAP)
+        track = stream.params.get("overlap") or {}
+        if stream.cursor and "from" in track:  # a pass resumes with the query it began
+            return parse_datetime(track["from"]) if track["from"] else None
+        after = stream.after
+        watermark = after.isoformat() if after else None
+        if after is None or not overlap or track.get("settled") == watermark:
+            start = after
+        else:
+            start = after - overlap
+        moved = parse_datetime(track["moved"]) if track.get("moved") else None
+        last = moved is not None and timezone.now() - moved > overlap
+        stream.params = {
+            **stream.params,
+            "overlap": {
+                **track,
+                "from": start.isoformat() if start else None,
+                "final": watermark if last else track.get("final"),
+            },
+        }
+        if stream.pk is not None:
+            stream.save(update_fields=["params", "updated_on"])
+        return start
 
     def pull(
         self,
@@ -264,9 +307,9 @@ class StreamPuller:
         self.done = 0
         self.context.report(0, self.total, self.label)
         fetcher = self.syncer.fetcher
+        query = self.query(self.stream)  # here: building it may read and save the stream
         prefetcher = Prefetcher(
-            lambda: fetcher.pages(self.query(self.stream), self.stream.cursor, self.trim),
-            self.prefetch_pages,
+            lambda: fetcher.pages(query, self.stream.cursor, self.trim), self.prefetch_pages
         )
 
         def on_retry(notice: RetryNotice) -> None:
@@ -336,11 +379,23 @@ def tune_batch_transaction() -> None:
 def finish_pass(stream: SyncStream) -> None:
     """The pass reached the end: everything up to its high water is mirrored, so the
     next pass starts just after it. (Starting at it would fetch again, every time,
-    all the items sharing that timestamp: a flow start writes thousands at once.)"""
+    all the items sharing that timestamp: a flow start writes thousands at once.)
+    An incremental stream's overlap (Syncer.incremental_after) is settled when its
+    last re-read ends with the watermark where it was."""
+    before = stream.after
     if stream.high_water is not None:
         following = stream.high_water + timedelta(microseconds=1)
         if stream.after is None or following > stream.after:
             stream.after = following
+    track = stream.params.get("overlap")
+    if track is not None:
+        watermark = stream.after.isoformat() if stream.after else None
+        track = {**track, "from": None}
+        if stream.after != before or "moved" not in track:
+            track.update(moved=timezone.now().isoformat(), final=None)
+        elif track.get("final") == watermark:
+            track["settled"] = watermark
+        stream.params = {**stream.params, "overlap": track}
     stream.cursor = ""
     stream.high_water = None
     stream.finished_on = timezone.now()

@@ -1,8 +1,11 @@
 """Boundaries -> Boundary: country, states and districts (levels 0-2) with parents
 linked by osm_id, the geometry as RapidPro sent it and a simplified copy for maps.
 
-RapidPro returns every boundary each time (there is no "modified since"), so the
-syncer compares each one with the mirror and writes only what changed.
+RapidPro returns every boundary each time (there is no "modified since"), wards and
+their full geometry included (it has no parameter to ask for less), so the syncer
+drops what TracPro does not show (levels below districts) as each page is read,
+before the client parses it, compares the rest with the mirror and writes, and
+simplifies, only what changed.
 """
 
 import logging
@@ -29,7 +32,7 @@ class BoundariesSyncer(Syncer):
         remote = [
             item
             for item in self.fetch_all(
-                lambda: self.client.get_boundaries(geometry=True), "boundary"
+                lambda: self.client.get_boundaries(geometry=True), "boundary", trim=shown_only
             )
             if item.osm_id and item.level is not None and 0 <= item.level <= MAX_LEVEL
         ]
@@ -72,6 +75,14 @@ class BoundariesSyncer(Syncer):
         if vanished:
             Boundary.objects.for_org(self.org).filter(osm_id__in=vanished).delete()
             self.counts.updated += len(vanished)
+
+
+def shown_only(item: dict) -> dict:
+    """A boundary TracPro does not show loses its geometry before it is parsed."""
+    level = item.get("level")
+    if isinstance(level, int) and 0 <= level <= MAX_LEVEL:
+        return item
+    return {**item, "geometry": None}
 
 
 def boundary_fields(item) -> dict:

@@ -161,12 +161,18 @@ class ContactsSyncer(Syncer):
                 main.params = {**main.params, "followed": followed.fingerprint}
                 main.save(update_fields=["params", "updated_on"])
         steps = (
-            (main, lambda s: self.client.get_contacts(after=s.after, reverse=True), "Contacts"),
+            (
+                main,
+                lambda s: self.client.get_contacts(after=self.incremental_after(s), reverse=True),
+                "Contacts",
+            ),
             (
                 self.stream_from_newest(
                     "deleted", lambda: self.client.get_contacts(deleted=True), modified_on
                 ),
-                lambda s: self.client.get_contacts(deleted=True, after=s.after, reverse=True),
+                lambda s: self.client.get_contacts(
+                    deleted=True, after=self.incremental_after(s), reverse=True
+                ),
                 "Deleted contacts",
             ),
         )

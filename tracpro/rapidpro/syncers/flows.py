@@ -1,49 +1,62 @@
 """Flows -> polls, and flow definitions -> questions of the selected polls.
 
-Every flow gets a Poll row (admins select which ones are polls). A flow that is
-archived or disappears makes its poll inactive; the poll and its data stay.
-Questions are kept for selected polls only: a definition is fetched when the
-flow's results changed (or once a day), and admins' names, types and "shown"
-choices are never overwritten.
+Every flow gets a Poll row (admins select which ones are polls), voice flows
+included. A flow that is archived or disappears makes its poll inactive; the poll
+and its data stay. Questions are kept for selected polls only: a definition is
+fetched when the flow changed in RapidPro (its `modified_on`) or reports other
+results than the questions hold, so a flows sync that finds nothing changed makes
+no request beyond the flows list and the workspace (whose time zone it keeps), and
+admins' names, types and "shown" choices are never overwritten.
 """
 
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime
 
 from temba_client.v2.types import Flow
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from tracpro.orgs import tasks as org_tasks
 from tracpro.orgs.models import SyncKind
 from tracpro.polls.models import Poll, Question
-from tracpro.rapidpro.definitions import (
-    QuestionSpec,
-    categories_from_results,
-    questions_from_definition,
-)
+from tracpro.rapidpro.definitions import QuestionSpec, questions_from_definition
 from tracpro.rapidpro.models import SyncStream
 from tracpro.rapidpro.syncers.base import Syncer
+from tracpro.rapidpro.workspace import follow_workspace_timezone
 
 logger = logging.getLogger(__name__)
 
 DEFINITIONS_PER_REQUEST = 25  # flow uuids per definitions.json request (URL length)
-DEFINITIONS_REFRESH = timedelta(hours=24)  # to catch edits that leave results alone
 
 
 class FlowsSyncer(Syncer):
     kind = SyncKind.FLOWS
 
     def sync(self) -> None:
-        flows = self.fetch_all(self.client.get_flows, "flow")
+        flows = self.fetch_flows()
         self.sync_polls(flows)
         polls = list(Poll.objects.for_org(self.org).filter(is_active=True))
         self.sync_questions(polls, {flow.uuid: flow for flow in flows})
+        follow_workspace_timezone(self.org, self.fetcher.call(self.client.get_org))
         self.context.report(len(flows), len(flows), "Flows")
         if any(needs_backfill(poll) for poll in polls):
             transaction.on_commit(lambda: org_tasks.trigger(self.org, SyncKind.RUNS))
+
+    def fetch_flows(self) -> list[Flow]:
+        """Every flow, with the `modified_on` the client leaves out (kept as `modified`)."""
+        modified: dict[str | None, datetime | None] = {}  # by uuid, as the item gives it
+
+        def keep_modified(item: dict) -> dict:
+            modified[item.get("uuid")] = parse_datetime(item.get("modified_on") or "")
+            return item
+
+        flows = self.fetch_all(self.client.get_flows, "flow", trim=keep_modified)
+        for flow in flows:
+            flow.modified_on = modified.get(flow.uuid)
+        return flows
 
     # Polls ----------------------------------------------------------------------------
 
@@ -86,21 +99,16 @@ class FlowsSyncer(Syncer):
         self, polls: Iterable[Poll], flows: dict[str, Flow], force: bool = False
     ) -> None:
         """Fetch the definitions of the polls whose questions may have changed."""
-        refresh = self.stream("definitions")
-        force = (
-            force
-            or refresh.finished_on is None
-            or (refresh.finished_on < timezone.now() - DEFINITIONS_REFRESH)
-        )
         stale = [
             poll
             for poll in polls
-            if poll.flow_uuid in flows and (force or results_changed(poll, flows[poll.flow_uuid]))
+            if poll.flow_uuid in flows and (force or flow_changed(poll, flows[poll.flow_uuid]))
         ]
         with_results = [poll for poll in stale if flows[poll.flow_uuid].results]
         for poll in stale:
             if not flows[poll.flow_uuid].results:
                 self.count_questions(save_questions(poll, []))
+                remember_modified(poll, flows[poll.flow_uuid])
         for start in range(0, len(with_results), DEFINITIONS_PER_REQUEST):
             chunk = with_results[start : start + DEFINITIONS_PER_REQUEST]
             export = self.fetcher.call(
@@ -116,12 +124,10 @@ class FlowsSyncer(Syncer):
                         "org %s: no definition for flow %s", self.org.subdomain, poll.flow_uuid
                     )
                     continue
-                keys = node_keys(flows[poll.flow_uuid])
-                self.count_questions(
-                    save_questions(poll, questions_from_definition(definition, keys))
-                )
-        if force:
-            SyncStream.objects.filter(pk=refresh.pk).update(finished_on=timezone.now())
+                flow = flows[poll.flow_uuid]
+                specs = questions_from_definition(definition, node_keys(flow))
+                self.count_questions(save_questions(poll, specs, reported_categories(flow)))
+                remember_modified(poll, flow)
 
     def count_questions(self, written: tuple[int, int]) -> None:
         self.counts.created += written[0]
@@ -129,17 +135,26 @@ class FlowsSyncer(Syncer):
 
     def refresh_questions(self, polls: list[Poll]) -> None:
         """For the runs sync, when runs carry results no question knows yet."""
-        flows = {flow.uuid: flow for flow in self.fetch_all(self.client.get_flows, "flow")}
+        flows = {flow.uuid: flow for flow in self.fetch_flows()}
         self.sync_questions(polls, flows, force=True)
 
 
 def poll_fields(flow: Flow) -> dict:
     state = Poll.FlowState.ARCHIVED if flow.archived else Poll.FlowState.ACTIVE
+    flow_type = flow.type if flow.type in Poll.FlowType.values else Poll.FlowType.MESSAGE
     return {
         "rapidpro_name": (flow.name or "")[:255],
         "flow_state": state,
+        "flow_type": flow_type,
         "result_count": len(flow.results or []),
     }
+
+
+def remember_modified(poll: Poll, flow: Flow) -> None:
+    modified = getattr(flow, "modified_on", None)
+    if modified is not None and poll.remote_modified_on != modified:
+        Poll.objects.filter(pk=poll.pk).update(remote_modified_on=modified)
+        poll.remote_modified_on = modified
 
 
 def node_keys(flow: Flow) -> dict[str, str]:
@@ -147,18 +162,27 @@ def node_keys(flow: Flow) -> dict[str, str]:
     return {node: result.key for result in flow.results or [] for node in result.node_uuids or []}
 
 
-def results_changed(poll: Poll, flow: Flow) -> bool:
-    """Whether the flows API reports results other than the questions we hold."""
+def reported_categories(flow: Flow) -> dict[str, list[str]]:
+    return {result.key: list(result.categories or []) for result in flow.results or []}
+
+
+def flow_changed(poll: Poll, flow: Flow) -> bool:
+    """Whether the flow changed in RapidPro since its questions were saved: its
+    `modified_on` moved, or the flows API reports other results than they hold
+    (keys, names, categories as reported, nodes)."""
+    modified = getattr(flow, "modified_on", None)
+    if modified is None or poll.remote_modified_on != modified:
+        return True
     reported = {
-        result.key: (
-            result.name,
-            categories_from_results(result.categories or []),
-            list(result.node_uuids or []),
-        )
+        result.key: (result.name, list(result.categories or []), list(result.node_uuids or []))
         for result in flow.results or []
     }
     held = {
-        question.result_key: (question.rapidpro_name, question.categories, question.node_uuids)
+        question.result_key: (
+            question.rapidpro_name,
+            question.reported_categories,
+            question.node_uuids,
+        )
         for question in poll.questions.filter(is_present=True)
     }
     return reported != held
@@ -180,16 +204,19 @@ def backfill_name(poll: Poll) -> str:
     return f"flow:{poll.flow_uuid}"
 
 
-def save_questions(poll: Poll, specs: list[QuestionSpec]) -> tuple[int, int]:
+def save_questions(
+    poll: Poll, specs: list[QuestionSpec], reported: dict[str, list[str]] | None = None
+) -> tuple[int, int]:
     """Create and update the poll's questions; keys the flow dropped stay, marked absent.
-    Returns (created, updated)."""
+    `reported` is the flows API's categories per key. Returns (created, updated)."""
     existing = {question.result_key: question for question in poll.questions.all()}
     created, updated = [], []
     for spec in specs:
         question = existing.pop(spec.key, None)
+        categories = (reported or {}).get(spec.key, [])
         if question is None:
-            created.append(new_question(poll, spec))
-        elif apply_spec(question, spec):
+            created.append(new_question(poll, spec, categories))
+        elif apply_spec(question, spec, categories):
             updated.append(question)
     for question in existing.values():
         if question.is_present:
@@ -202,6 +229,8 @@ def save_questions(poll: Poll, specs: list[QuestionSpec]) -> tuple[int, int]:
         "categories",
         "rules",
         "node_uuids",
+        "timeout_categories",
+        "reported_categories",
         "order",
         "is_present",
     ]
@@ -211,7 +240,7 @@ def save_questions(poll: Poll, specs: list[QuestionSpec]) -> tuple[int, int]:
     return len(created), len(updated)
 
 
-def new_question(poll: Poll, spec: QuestionSpec) -> Question:
+def new_question(poll: Poll, spec: QuestionSpec, reported: list[str]) -> Question:
     return Question(
         poll=poll,
         result_key=spec.key,
@@ -221,13 +250,15 @@ def new_question(poll: Poll, spec: QuestionSpec) -> Question:
         categories=spec.categories,
         rules=spec.rules,
         node_uuids=spec.node_uuids,
+        timeout_categories=spec.timeout_categories,
+        reported_categories=reported,
         order=spec.order,
         is_active=True,
         is_present=True,
     )
 
 
-def apply_spec(question: Question, spec: QuestionSpec) -> bool:
+def apply_spec(question: Question, spec: QuestionSpec, reported: list[str]) -> bool:
     """Bring RapidPro's side of a question up to date; True if anything changed.
     The type follows the flow until an admin picks another one."""
     admin_chose_type = question.rapidpro_type and question.question_type != question.rapidpro_type
@@ -237,6 +268,8 @@ def apply_spec(question: Question, spec: QuestionSpec) -> bool:
         "categories": spec.categories,
         "rules": spec.rules,
         "node_uuids": spec.node_uuids,
+        "timeout_categories": spec.timeout_categories,
+        "reported_categories": reported,
         "order": spec.order,
         "is_present": True,
     }

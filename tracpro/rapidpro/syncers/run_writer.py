@@ -14,8 +14,14 @@ The rows come from `RunsSyncer.rows_for` (runs.py), in `RUN_COLUMNS` and
 from django.db import connection
 
 from tracpro.contacts.models import Contact
-from tracpro.polls.models import Answer, PollRun, Response
-from tracpro.polls.rollups import RollupTracker, joining_by_index, lock_org
+from tracpro.polls.models import Answer, PollRun, Question, QuestionType, Response
+from tracpro.polls.rollups import (
+    RollupTracker,
+    delete_all,
+    joining_by_index,
+    lock_org,
+    rebuild,
+)
 from tracpro.rapidpro.sql import (
     analyze,
     column_defaults,
@@ -66,7 +72,13 @@ class RunWriter:
         return execute(sql, {**self.params, **(extra or {})})
 
     def write(self, run_rows: list[tuple], answer_rows: list[tuple]) -> Counts:
-        counts = Counts()
+        self.stage()
+        copy_rows("sync_raw_runs", RUN_COLUMNS, run_rows)
+        copy_rows("sync_answers", ANSWER_COLUMNS, answer_rows)
+        return self.write_staged(len(run_rows))
+
+    def stage(self) -> None:
+        """Take the org's ingest lock and create the (empty) staging tables."""
         # Held from here: which runs are new is decided below, and no other writer
         # of this org's responses may change that before the commit.
         with connection.cursor() as cursor:
@@ -74,8 +86,13 @@ class RunWriter:
         create_staging_table("sync_raw_runs", RUN_COLUMNS)
         create_staging_table("sync_answers", ANSWER_COLUMNS)
         create_staging_table("sync_groups", GROUP_COLUMNS)
-        copy_rows("sync_raw_runs", RUN_COLUMNS, run_rows)
-        copy_rows("sync_answers", ANSWER_COLUMNS, answer_rows)
+
+    def write_staged(self, staged: int, bulk: bool = False) -> Counts:
+        """Write the `staged` runs in sync_raw_runs and their answers in sync_answers.
+
+        `bulk` (an archive import) leaves the rollups and the same-day rule alone: the
+        caller recomputes both once it has written every batch (`finish_bulk`)."""
+        counts = Counts()
         # Runs the mirror already holds in this version or a newer one change nothing.
         # (A subquery per run, not a join: see SYNC_RUNS.)
         counts.skipped += self.run(
@@ -85,20 +102,22 @@ class RunWriter:
                 WHERE r.org_id = %(org)s AND r.run_uuid = s.run_uuid)
             """
         )
-        if counts.skipped < len(run_rows):
+        if counts.skipped < staged:
             # The joins below must start from these few rows and use the big tables'
             # indexes; without statistics on them the planner may scan whole tables.
             analyze("sync_raw_runs (run_uuid, contact_uuid)", "sync_answers (run_uuid)")
-            tracker = RollupTracker(self.org)
+            tracker = None if bulk else RollupTracker(self.org)
             self.prepare_rows()
-            self.name_scope(tracker)
-            tracker.before()
+            if tracker is not None:
+                self.name_scope(tracker)
+                tracker.before()
             counts.created, counts.updated = self.write_responses()
             with joining_by_index():
                 self.run(DEACTIVATE_OLDER)
             self.write_answers(counts.updated)
-            self.run(SAME_DAY_FOR_GROUPS)
-            tracker.after()
+            if tracker is not None:
+                self.run(SAME_DAY_FOR_GROUPS)
+                tracker.after()
         execute("DROP TABLE IF EXISTS sync_raw_runs, sync_runs, sync_answers, sync_groups")
         return counts
 
@@ -128,7 +147,8 @@ class RunWriter:
             INSERT INTO polls_pollrun AS pr ({", ".join(provided)}{columns})
             SELECT poll_id, %(start)s, start_uuid, min(created_on),
                    (min(created_on) AT TIME ZONE %(tz)s)::date{values}
-            FROM sync_raw_runs WHERE start_uuid IS NOT NULL GROUP BY poll_id, start_uuid
+            FROM sync_raw_runs s WHERE start_uuid IS NOT NULL AND NOT EXISTS ({TRACPRO_START})
+            GROUP BY poll_id, start_uuid
             ON CONFLICT (poll_id, start_uuid) WHERE start_uuid IS NOT NULL DO UPDATE
                 SET conducted_on = EXCLUDED.conducted_on, local_date = EXCLUDED.local_date
                 WHERE EXCLUDED.conducted_on < pr.conducted_on
@@ -293,7 +313,16 @@ class RunWriter:
 # Contacts and responses are looked up with a subquery per run: as a join, the
 # planner hashes the org's whole table while it is small enough, which makes each
 # batch slower than the last through a backfill (and the whole of it quadratic).
-SYNC_RUNS = """
+# The poll date a staged run `s` belongs to when TracPro made its flow start (a
+# start, or a restart of the date): batches of TracPro's messages record the uuid.
+TRACPRO_START = """
+    SELECT m.pollrun_id FROM msgs_messagebatch b
+    JOIN msgs_message m ON m.id = b.message_id
+    JOIN polls_pollrun pr ON pr.id = m.pollrun_id
+    WHERE b.remote_uuid = s.start_uuid AND m.org_id = %(org)s AND pr.poll_id = s.poll_id
+    LIMIT 1
+"""
+SYNC_RUNS = f"""
     CREATE TEMP TABLE sync_runs ON COMMIT DROP AS
     SELECT j.*,
            coalesce(j.stored_id, nextval(pg_get_serial_sequence('polls_response', 'id')))
@@ -310,7 +339,7 @@ SYNC_RUNS = """
                    ORDER BY s.created_on DESC, s.run_uuid DESC
                ) = 1 AS latest
         FROM (
-            SELECT s.*, coalesce(ps.id, pd.id) AS pollrun_id,
+            SELECT s.*, coalesce(({TRACPRO_START}), ps.id, pd.id) AS pollrun_id,
                    (SELECT c.id FROM contacts_contact c
                     WHERE c.org_id = %(org)s AND c.uuid = s.contact_uuid) AS contact_id,
                    (SELECT r.id FROM polls_response r
@@ -322,7 +351,7 @@ SYNC_RUNS = """
                    AND pd.local_date = (s.created_on AT TIME ZONE %(tz)s)::date
         ) s
     ) j
-"""
+"""  # noqa: S608 - a constant SQL fragment
 DEACTIVATE_OLDER = """
     UPDATE polls_response r SET is_active = false
     FROM sync_runs s
@@ -334,7 +363,8 @@ DEACTIVATE_OLDER = """
 # the rule gives an answer alone on its day); this corrects the days with several.
 # value_to_use per (contact, numeric question, org-local day): the latest numeric
 # answer's number ("last") or the sum of the day's numbers ("sum"); NULL for an
-# answer that is not a number itself.
+# answer that is not a number itself. Spoofed answers (sample data made in
+# TracPro, tracpro.polls.spoof) form days of their own: they never change a real one.
 VALUE_TO_USE = """
     CASE WHEN a2.number IS NULL THEN NULL
          WHEN %(rule)s = 'sum' THEN sum(a2.number) OVER same_day
@@ -349,7 +379,10 @@ SAME_DAY_FOR_GROUPS = f"""
         FROM sync_groups g
         JOIN polls_answer a2 ON a2.question_id = g.question_id AND a2.local_date = g.local_date
                             AND a2.contact_id = g.contact_id
-        WINDOW same_day AS (PARTITION BY a2.contact_id, a2.question_id, a2.local_date)
+        JOIN polls_response r ON r.id = a2.response_id
+        JOIN polls_pollrun p ON p.id = r.pollrun_id
+        WINDOW same_day AS (PARTITION BY a2.contact_id, a2.question_id, a2.local_date,
+                                         p.kind = 'spoof')
     ) v
     WHERE a.id = v.id AND a.value_to_use IS DISTINCT FROM v.value_to_use
 """  # noqa: S608 - a constant SQL fragment
@@ -359,9 +392,11 @@ SAME_DAY_FOR_QUESTIONS = f"""
         SELECT a2.id, CASE WHEN q.question_type = 'numeric' THEN {VALUE_TO_USE} END AS value_to_use
         FROM polls_answer a2
         JOIN polls_response r ON r.id = a2.response_id
+        JOIN polls_pollrun p ON p.id = r.pollrun_id
         JOIN polls_question q ON q.id = a2.question_id
         WHERE a2.question_id = ANY(%(questions)s)
-        WINDOW same_day AS (PARTITION BY r.contact_id, a2.question_id, a2.local_date)
+        WINDOW same_day AS (PARTITION BY r.contact_id, a2.question_id, a2.local_date,
+                                         p.kind = 'spoof')
     ) v
     WHERE a.id = v.id AND a.value_to_use IS DISTINCT FROM v.value_to_use
 """  # noqa: S608 - a constant SQL fragment
@@ -377,3 +412,96 @@ def recompute_values(org, question_ids: list[int]) -> None:
     tracker.before()
     execute(SAME_DAY_FOR_QUESTIONS, {"rule": org.same_day_rule, "questions": question_ids})
     tracker.after()
+
+
+def finish_bulk(org, question_ids: list[int]) -> None:
+    """After a bulk write (an archive import): the same-day rule for these questions
+    and every rollup of the org, recomputed from the rows (inside a transaction)."""
+    with connection.cursor() as cursor:
+        lock_org(cursor, org.pk)
+    execute(SAME_DAY_FOR_QUESTIONS, {"rule": org.same_day_rule, "questions": question_ids})
+    rebuild(org)
+
+
+# A new time zone: poll dates of flow starts get the new local day of their first run;
+# runs without a start move to the day poll date of their new local day (created when
+# missing, emptied ones removed); answers get their new local day. Each contact's
+# latest response per poll date becomes the active one again.
+RELOCATE = [
+    """
+    UPDATE polls_pollrun pr SET local_date = (pr.conducted_on AT TIME ZONE %(tz)s)::date
+    FROM polls_poll p
+    WHERE p.id = pr.poll_id AND p.org_id = %(org)s AND pr.kind = %(start)s
+      AND pr.local_date <> (pr.conducted_on AT TIME ZONE %(tz)s)::date
+    """,
+    """
+    DROP TABLE IF EXISTS relocated
+    """,
+    """
+    CREATE TEMP TABLE relocated ON COMMIT DROP AS
+    SELECT r.id, pr.poll_id, (r.created_on AT TIME ZONE %(tz)s)::date AS local_day
+    FROM polls_response r JOIN polls_pollrun pr ON pr.id = r.pollrun_id
+    WHERE r.org_id = %(org)s AND pr.kind = %(day)s
+    """,
+    """
+    INSERT INTO polls_pollrun (poll_id, kind, start_uuid, conducted_on, local_date{columns})
+    SELECT x.poll_id, %(day)s, NULL, min(r.created_on), x.local_day{values}
+    FROM relocated x JOIN polls_response r ON r.id = x.id
+    GROUP BY x.poll_id, x.local_day
+    ON CONFLICT (poll_id, local_date) WHERE kind = 'day' DO NOTHING
+    """,
+    """
+    UPDATE polls_response r SET pollrun_id = pr.id
+    FROM relocated x JOIN polls_pollrun pr
+        ON pr.poll_id = x.poll_id AND pr.kind = %(day)s AND pr.local_date = x.local_day
+    WHERE r.id = x.id AND r.pollrun_id <> pr.id
+    """,
+    """
+    DELETE FROM polls_pollrun pr USING polls_poll p
+    WHERE p.id = pr.poll_id AND p.org_id = %(org)s AND pr.kind = %(day)s
+      AND NOT EXISTS (SELECT 1 FROM polls_response r WHERE r.pollrun_id = pr.id)
+    """,
+    """
+    UPDATE polls_pollrun pr SET conducted_on = first.created_on
+    FROM (
+        SELECT r.pollrun_id, min(r.created_on) AS created_on FROM relocated x
+        JOIN polls_response r ON r.id = x.id GROUP BY r.pollrun_id
+    ) first
+    WHERE pr.id = first.pollrun_id AND pr.conducted_on <> first.created_on
+    """,
+    """
+    UPDATE polls_response r SET is_active = latest.is_active
+    FROM (
+        SELECT r2.id, row_number() OVER (
+            PARTITION BY r2.pollrun_id, r2.contact_id ORDER BY r2.created_on DESC, r2.run_uuid DESC
+        ) = 1 AS is_active
+        FROM relocated x JOIN polls_response r1 ON r1.id = x.id
+        JOIN polls_response r2 ON r2.pollrun_id = r1.pollrun_id AND r2.contact_id = r1.contact_id
+    ) latest
+    WHERE r.id = latest.id AND r.is_active <> latest.is_active
+    """,
+    """
+    UPDATE polls_answer a SET local_date = (a.submitted_on AT TIME ZONE %(tz)s)::date
+    FROM polls_response r
+    WHERE r.id = a.response_id AND r.org_id = %(org)s
+      AND a.local_date <> (a.submitted_on AT TIME ZONE %(tz)s)::date
+    """,
+]
+
+
+def relocate_local_dates(org) -> None:
+    """After the org's time zone changed: local days, poll dates without a flow start,
+    the same-day rule and the rollups, all again (inside a transaction)."""
+    writer = RunWriter(org)
+    with connection.cursor() as cursor:
+        lock_org(cursor, org.pk)
+        # rebuilt below; they would hold on to poll dates that go
+        delete_all(cursor, org.pk)
+    analyze(*MIRROR_TABLES)
+    columns, values, params = column_defaults(
+        PollRun, ["poll_id", "kind", "start_uuid", "conducted_on", "local_date"]
+    )
+    for statement in RELOCATE:
+        writer.run(statement.replace("{columns}", columns).replace("{values}", values), params)
+    numeric = Question.objects.filter(poll__org=org, question_type=QuestionType.NUMERIC)
+    finish_bulk(org, list(numeric.values_list("pk", flat=True)))

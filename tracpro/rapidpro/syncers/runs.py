@@ -3,14 +3,16 @@
 - A PollRun is a date the poll was conducted: one per flow start (TracPro's or
   RapidPro's, by the run's start uuid) and one per org-local day for runs that
   came without a start.
-- A Response is one run: complete (it exited completed), partial (the contact
-  answered something) or empty. Only each contact's latest response per PollRun
-  is active.
+- A Response is one run, with a status from what the contact did
+  (`ResponseStatus.of`): empty if they never replied, complete if the run reached
+  its end with no question timed out, partial otherwise. Only each contact's latest
+  response per PollRun is active.
 - An Answer is one result of the run whose key is a question of the poll: value,
   category, `number` when the value is a number, and `value_to_use`, the number
   after the org's same-day rule (per contact, question and org-local day: the
-  latest answer's number, or the sum of that day's numbers). A timed-out wait
-  ("No Response") is not an answer.
+  latest answer's number, or the sum of that day's numbers). A timed-out wait (its
+  timeout category, whose value goflow sets to the time it timed out) is never an
+  answer.
 - A run's contact not yet in the mirror gets a minimal inactive contact (uuid and
   name from the run), so the run is kept; the contacts sync fills it in, and it
   counts in charts once it is active.
@@ -26,7 +28,6 @@ Each batch is written set-based by `RunWriter` (run_writer.py).
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from temba_client.v2.types import Run
 
@@ -34,13 +35,23 @@ from django.db import transaction
 
 from tracpro.orgs.models import SyncKind
 from tracpro.polls.models import Poll, Question, QuestionType, ResponseStatus
+from tracpro.polls.rules import NUMBER
+from tracpro.rapidpro.definitions import NO_RESPONSE
 from tracpro.rapidpro.models import SyncStream
 from tracpro.rapidpro.sql import analyze, clean_text
+from tracpro.rapidpro.syncers.archives import ArchiveImporter
 from tracpro.rapidpro.syncers.base import Counts, Syncer, SyncResult
 from tracpro.rapidpro.syncers.flows import FlowsSyncer, backfill_name
-from tracpro.rapidpro.syncers.run_writer import MIRROR_TABLES, RunWriter, recompute_values
+from tracpro.rapidpro.syncers.run_writer import (
+    MIRROR_TABLES,
+    RunWriter,
+    recompute_values,
+    relocate_local_dates,
+)
 
 logger = logging.getLogger(__name__)
+
+ARCHIVES_LABEL = "Archives (all polls)"
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,18 @@ class QuestionInfo:
     pk: int
     numeric: bool
     categories: frozenset[str]
+    timeouts: frozenset[str]  # its waits' timeout categories
+
+    def timed_out(self, text: str, category: str) -> bool:
+        if self.timeouts:
+            return category in self.timeouts
+        return is_timeout(text, category, self.categories)
+
+
+def is_timeout(text: str, category: str, categories: frozenset[str] = frozenset()) -> bool:
+    """A timed-out wait where the definition's timeout category is not known: RapidPro's
+    default name, or no value in a category the question does not have."""
+    return category == NO_RESPONSE or (not text and category not in categories)
 
 
 class RunsSyncer(Syncer):
@@ -63,12 +86,12 @@ class RunsSyncer(Syncer):
 
     def sync(self) -> None:
         main = self.stream_from_newest("", self.client.get_runs, modified_on)
-        self.apply_value_rules(main)
+        self.apply_local_rules(main)
         self.forget_deselected(main)
         # What changed first, so a long backfill never holds back the polls already mirrored.
         finished = self.pull(
             main,
-            lambda s: self.client.get_runs(after=s.after, reverse=True),
+            lambda s: self.client.get_runs(after=self.incremental_after(s), reverse=True),
             self.ingest,
             modified_on,
             label="Runs",
@@ -80,12 +103,15 @@ class RunsSyncer(Syncer):
             if not finished:
                 break
             finished = self.backfill(poll)
+        if finished:
+            self.read_archives()
         self.context.result.complete = finished
 
-    def fetch_window(self, since: datetime) -> list[tuple[Poll, Counts]]:
+    def fetch_window(self, since: datetime) -> list[tuple[str, Counts]]:
         """Fetch again every run of the selected polls modified since `since`
-        (`manage.py fetchruns`); a one-off pass, not resumed if interrupted.
-        Returns each poll's counts."""
+        (`manage.py fetchruns`), and RapidPro's archives that end after it; a one-off
+        pass, not resumed if interrupted. Returns the counts of each poll, then of the
+        archives."""
         per_poll = []
         for poll in self.polls:
             before = replace(self.counts)
@@ -104,7 +130,11 @@ class RunsSyncer(Syncer):
                 prepare=self.prepare,
                 trim=without_path,
             )
-            per_poll.append((poll, self.counts.minus(before)))
+            per_poll.append((poll.display_name, self.counts.minus(before)))
+        # What the API no longer serves may be in RapidPro's archives.
+        before = replace(self.counts)
+        ArchiveImporter(self).import_for(self.polls, since=since.date())
+        per_poll.append((ARCHIVES_LABEL, self.counts.minus(before)))
         return per_poll
 
     # Polls and their streams ------------------------------------------------------------
@@ -112,11 +142,15 @@ class RunsSyncer(Syncer):
     def load_questions(self) -> None:
         self.questions: dict[tuple[int, str], QuestionInfo] = {}
         rows = Question.objects.filter(poll__in=self.polls).values_list(
-            "pk", "poll_id", "result_key", "question_type", "categories"
+            "pk", "poll_id", "result_key", "question_type", "categories", "timeout_categories"
         )
-        for pk, poll_id, key, question_type, categories in rows:
-            numeric = question_type == QuestionType.NUMERIC
-            self.questions[(poll_id, key)] = QuestionInfo(pk, numeric, frozenset(categories or []))
+        for pk, poll_id, key, question_type, categories, timeouts in rows:
+            self.questions[(poll_id, key)] = QuestionInfo(
+                pk,
+                question_type == QuestionType.NUMERIC,
+                frozenset(categories or []),
+                frozenset(timeouts or []),
+            )
 
     def backfill(self, poll: Poll) -> bool:
         """Pull a selected poll's runs from the beginning (or from when it was
@@ -138,6 +172,30 @@ class RunsSyncer(Syncer):
             prepare=self.prepare,
             trim=without_path,
         )
+
+    def read_archives(self) -> None:
+        """Once a poll's backfill through the API is done, the runs RapidPro archived
+        (and may have deleted) before it (ArchiveImporter)."""
+        streams = {
+            stream.name: stream
+            for stream in SyncStream.objects.filter(
+                org=self.org, kind=self.kind, name__in=[backfill_name(p) for p in self.polls]
+            )
+        }
+        waiting = [
+            poll
+            for poll in self.polls
+            if (stream := streams.get(backfill_name(poll))) is not None
+            and stream.finished_on is not None
+            and not stream.params.get("archives")
+        ]
+        if not waiting:
+            return
+        ArchiveImporter(self).import_for(waiting)
+        for poll in waiting:
+            stream = streams[backfill_name(poll)]
+            stream.params = {**stream.params, "archives": True}
+            stream.save(update_fields=["params", "updated_on"])
 
     def count_runs(self, poll: Poll) -> int | None:
         """How many runs the flow has, for the progress bar of its backfill."""
@@ -181,6 +239,21 @@ class RunsSyncer(Syncer):
             self.load_questions()
 
     # Value rules --------------------------------------------------------------------
+
+    def apply_local_rules(self, main: SyncStream) -> None:
+        """Recompute what the mirror derives locally where its rules changed since the
+        rows were written: local days and poll dates after a new time zone, value_to_use
+        after a new same-day rule or a question's new type."""
+        zone = main.params.get("timezone")
+        if zone is not None and zone != self.org.timezone:
+            with transaction.atomic():
+                relocate_local_dates(self.org)
+                main.params = {**main.params, "timezone": self.org.timezone}
+                main.save(update_fields=["params", "updated_on"])
+        elif zone is None:  # written under the time zone the org has
+            main.params = {**main.params, "timezone": self.org.timezone}
+            main.save(update_fields=["params", "updated_on"])
+        self.apply_value_rules(main)
 
     def apply_value_rules(self, main: SyncStream) -> None:
         """Recompute value_to_use where the org's same-day rule or a question's type
@@ -254,14 +327,16 @@ class RunsSyncer(Syncer):
     def rows_for(self, poll: Poll, run: Run) -> tuple[tuple, list[tuple]]:
         answers = []
         answered_times = []
+        timed_out = False
         for key, value in (run.values or {}).items():
             if value is None:
                 continue
             text = clean_text(value.value) or ""
             category = clean_text(value.category, 255) or ""
             question = self.questions.get((poll.pk, key))
-            if not text and (question is None or category not in question.categories):
-                continue  # the wait timed out: no answer
+            if question.timed_out(text, category) if question else is_timeout(text, category):
+                timed_out = True
+                continue  # a timeout is never an answer
             answered_times.append(value.time or run.modified_on)
             if question is None:
                 continue
@@ -272,12 +347,7 @@ class RunsSyncer(Syncer):
             answers.append(
                 (run.uuid, question.pk, text, category, number, submitted, question.numeric)
             )
-        if run.exit_type == "completed":
-            status = ResponseStatus.COMPLETE
-        elif answered_times:
-            status = ResponseStatus.PARTIAL
-        else:
-            status = ResponseStatus.EMPTY
+        status = ResponseStatus.of(bool(run.responded), run.exit_type == "completed", timed_out)
         row = (
             run.uuid,
             poll.pk,
@@ -293,11 +363,7 @@ class RunsSyncer(Syncer):
 
 
 def parse_number(text: str) -> float | None:
-    try:
-        number = Decimal(text.strip())
-    except (InvalidOperation, ValueError):
-        return None
-    return float(number) if number.is_finite() else None
+    return float(text) if NUMBER.match(text) else None
 
 
 def without_path(item: dict) -> dict:

@@ -12,9 +12,22 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 from temba_client.base import CursorQuery
 from temba_client.v2 import TembaClient
-from temba_client.v2.types import Boundary, Contact, Export, Field, Flow, Group, Message, Run
+from temba_client.v2.types import (
+    Archive,
+    Boundary,
+    Contact,
+    Export,
+    Field,
+    Flow,
+    FlowStart,
+    Group,
+    Message,
+    Org,
+    Run,
+)
 
 BASE = "http://rapidpro.fake/api/v2"
+KAMPALA_EVENING = datetime(2025, 3, 3, 19, 0, tzinfo=UTC)  # 22:00 in Kampala (UTC+3)
 _ids = itertools.count(1)
 
 
@@ -41,9 +54,22 @@ class FakeRapidPro:
         self.fields: list[dict] = []
         self.boundaries: list[dict] = []
         self.messages: list[dict] = []
+        self.archives: list[dict] = []
+        self.flow_starts: list[dict] = []
+        self.workspace: dict = {"uuid": new_uuid(), "name": "Fake", "timezone": "Africa/Kampala"}
         self.requests: list[tuple[str, dict]] = []
 
     # The client's API --------------------------------------------------------------------
+
+    def get_org(self, retry_on_rate_exceed=False):
+        self.requests.append(("org", {}))
+        return Org.deserialize(self.workspace)
+
+    def get_archives(self, type=None, period=None, before=None, after=None):
+        return self._query("archives", Archive, type=type)
+
+    def get_flow_starts(self, uuid=None):
+        return self._query("flow_starts", FlowStart)
 
     def get_flows(self, uuid=None, type=None, archived=None):
         return self._query("flows", Flow, uuid=uuid)
@@ -167,6 +193,7 @@ def flow(
         "labels": [],
         "expires": 1440,
         "created_on": stamp(datetime(2025, 1, 1, tzinfo=UTC)),
+        "modified_on": stamp(datetime(2025, 1, 2, tzinfo=UTC)),
         "runs": {
             "active": 0,
             "waiting": 0,
@@ -192,7 +219,10 @@ def run(
     exit_type: str | None = "completed",
     start: str | None = None,
     uuid: str | None = None,
+    responded: bool | None = None,
 ) -> dict:
+    """A run; it `responded` (the contact sent something) unless all its values are
+    timeouts."""
     contact_uuid, contact_name = (
         (contact["uuid"], contact["name"]) if isinstance(contact, dict) else contact
     )
@@ -203,7 +233,11 @@ def run(
         "flow": {"uuid": flow_item["uuid"], "name": flow_item["name"]},
         "contact": {"uuid": contact_uuid, "name": contact_name, "urn": None},
         "start": {"uuid": start} if start else None,
-        "responded": bool(values),
+        "responded": (
+            any(category != "No Response" for _, category, _ in values.values())
+            if responded is None
+            else responded
+        ),
         "path": [],
         "values": {
             key: {

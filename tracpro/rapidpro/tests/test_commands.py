@@ -20,13 +20,6 @@ from tracpro.rapidpro.tests import fakes
 
 
 @pytest.fixture
-def rapidpro():
-    fake = fakes.FakeRapidPro()
-    with mock.patch("tracpro.rapidpro.client.get_client", autospec=True, return_value=fake):
-        yield fake
-
-
-@pytest.fixture
 def polls(acme, rapidpro):
     """Two selected polls, each with a run from 30 minutes and one from 3 days ago."""
     now = timezone.now()
@@ -94,6 +87,7 @@ def test_syncorg_runs_each_kind_and_prints_counts_and_totals_as_json(acme, rapid
         "contacts",
         "runs",
         "inbox",
+        "reconcile",
     ]
     assert all(kind["status"] == "succeeded" for kind in report["kinds"].values())
     assert report["kinds"]["flows"]["created"] == 1

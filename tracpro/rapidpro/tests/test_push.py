@@ -19,6 +19,7 @@ from django.utils import timezone
 from tracpro.contacts.models import Contact, PushStatus
 from tracpro.contacts.tests.factories import make_contact, make_data_field
 from tracpro.groups.tests.factories import make_region, make_reporter_group
+from tracpro.orgs.models import Membership
 from tracpro.polls.tests.factories import (
     make_answer,
     make_pollrun,
@@ -393,3 +394,54 @@ def test_pushes_lost_for_half_an_hour_are_queued_again(acme, world):
         assert requeue_stale_pushes() == 1
 
     delay.assert_called_once_with(lost.pk)
+
+
+def lost_create(client, contact: Contact, found: RemoteContact) -> str:
+    """A create whose answer never came back, then the retry finding `found` by URN."""
+    client.create_contact.side_effect = server_error(502)
+    with pytest.raises(push.TemporaryPushError):
+        push.push_contact(contact.pk)
+    client.get_contacts.return_value.first.return_value = found
+    return push.push_contact(contact.pk)
+
+
+def test_a_lost_create_never_adopts_a_contact_outside_the_creators_regions(
+    client, acme, world, sam
+):
+    Membership.objects.get(user=sam, org=acme).regions.set([world["kampala"]])
+    contact = pending(
+        acme, uuid=None, urn="tel:+256772123456", region=world["kampala"], created_by=sam
+    )
+    gulu_contact = make_contact(acme, "Gulu person", uuid=NEW_UUID, region=world["gulu"])
+    found = remote(NEW_UUID, ["tel:+256772123456"], [world["gulu"]])
+
+    assert lost_create(client, contact, found) == Outcome.FAILED
+
+    contact.refresh_from_db()
+    assert contact.uuid is None
+    assert contact.push_status == PushStatus.FAILED
+    assert "outside the regions" in contact.push_error
+    assert Contact.objects.filter(pk=gulu_contact.pk, uuid=NEW_UUID).exists()  # not merged
+    client.update_contact.assert_not_called()
+
+
+def test_a_lost_create_adopts_the_contact_it_made_in_the_creators_regions(client, acme, world, sam):
+    Membership.objects.get(user=sam, org=acme).regions.set([world["central"]])
+    contact = pending(
+        acme, uuid=None, urn="tel:+256772123456", region=world["kampala"], created_by=sam
+    )
+    found = remote(NEW_UUID, ["tel:+256772123456"], [world["kampala"]])
+
+    assert lost_create(client, contact, found) == Outcome.CREATED
+
+    contact.refresh_from_db()
+    assert (contact.uuid, contact.push_status) == (NEW_UUID, PushStatus.SYNCED)
+
+
+def test_a_lost_create_by_an_admin_adopts_in_any_region(client, acme, world, ann):
+    contact = pending(
+        acme, uuid=None, urn="tel:+256772123456", region=world["kampala"], created_by=ann
+    )
+    found = remote(NEW_UUID, ["tel:+256772123456"], [world["gulu"]])
+
+    assert lost_create(client, contact, found) == Outcome.CREATED

@@ -52,9 +52,11 @@ def requests_made(simulator, endpoint: str | None = None) -> int:
 
 
 def other_requests(simulator) -> int:
-    """Requests that are not pages of runs: a poll's run count, its questions."""
+    """Requests that are not pages of runs: a poll's run count, its questions, the list
+    of RapidPro's archives."""
     requests = simulator.stats()["requests"]
-    return sum(sum(requests.get(endpoint, {}).values()) for endpoint in ("flows", "definitions"))
+    endpoints = ("flows", "definitions", "archives")
+    return sum(sum(requests.get(endpoint, {}).values()) for endpoint in endpoints)
 
 
 def failed_requests(simulator, endpoint: str) -> int:

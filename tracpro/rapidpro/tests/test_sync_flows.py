@@ -1,10 +1,6 @@
 """Flows become polls and their results questions (unit tests, RapidPro faked at the
 seam); admins' choices survive every sync, and no poll is deleted with its data."""
 
-from unittest import mock
-
-import pytest
-
 from tracpro.polls.models import Poll, Question, QuestionType
 from tracpro.polls.tests.factories import make_pollrun, make_response
 from tracpro.rapidpro.tests import fakes
@@ -42,13 +38,6 @@ def router_node(
         },
         "exits": [{"uuid": f"exit-{n}"} for n in categories],
     }
-
-
-@pytest.fixture
-def rapidpro():
-    fake = fakes.FakeRapidPro()
-    with mock.patch("tracpro.rapidpro.client.get_client", autospec=True, return_value=fake):
-        yield fake
 
 
 def add_flow(rapidpro, name: str, nodes: list[dict], archived: bool = False) -> dict:
@@ -213,7 +202,8 @@ def test_an_unchanged_flow_needs_no_definition(acme, rapidpro):
 
     assert sync(acme, "flows") == {"flows": "succeeded"}
 
-    assert [endpoint for endpoint, _ in rapidpro.requests] == ["flows"]
+    # the flows and the workspace (its time zone): no definition
+    assert [endpoint for endpoint, _ in rapidpro.requests] == ["flows", "org"]
     assert state(acme, "flows").counts["updated"] == 0
 
 

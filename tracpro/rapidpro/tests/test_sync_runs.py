@@ -2,15 +2,12 @@
 the seam with exactly the runs each test needs)."""
 
 from datetime import UTC, datetime, timedelta
-from unittest import mock
 
 import pytest
 
 from tracpro.contacts.models import Contact
-from tracpro.contacts.tests.factories import make_contact
-from tracpro.groups.tests.factories import make_region
 from tracpro.orgs.models import SameDayRule
-from tracpro.polls import rollups
+from tracpro.polls import rollups, spoof
 from tracpro.polls.models import (
     Answer,
     Poll,
@@ -23,72 +20,7 @@ from tracpro.polls.models import (
 from tracpro.rapidpro.tests import fakes
 from tracpro.rapidpro.tests.sync_helpers import state, sync
 
-KAMPALA_EVENING = datetime(2025, 3, 3, 19, 0, tzinfo=UTC)  # 22:00 in Kampala (UTC+3)
-
-
-@pytest.fixture
-def rapidpro():
-    fake = fakes.FakeRapidPro()
-    with mock.patch("tracpro.rapidpro.client.get_client", autospec=True, return_value=fake):
-        yield fake
-
-
-@pytest.fixture
-def poll(acme, rapidpro):
-    """An "Attendance" flow with one numeric question, selected as a poll."""
-    node = fakes.new_uuid()
-    item = fakes.flow(
-        "Attendance",
-        [fakes.result("absent", "Absent", ["0", "1 - 49", "Other", "No Response"], node)],
-    )
-    rapidpro.flows.append(item)
-    rapidpro.definitions[item["uuid"]] = {
-        "uuid": item["uuid"],
-        "name": "Attendance",
-        "nodes": [
-            {
-                "uuid": node,
-                "router": {
-                    "type": "switch",
-                    "result_name": "Absent",
-                    "wait": {"type": "msg", "timeout": {"seconds": 60, "category_uuid": "c4"}},
-                    "cases": [
-                        {
-                            "uuid": "k1",
-                            "type": "has_number_eq",
-                            "arguments": ["0"],
-                            "category_uuid": "c1",
-                        },
-                        {
-                            "uuid": "k2",
-                            "type": "has_number_between",
-                            "arguments": ["1", "49"],
-                            "category_uuid": "c2",
-                        },
-                    ],
-                    "categories": [
-                        {"uuid": "c1", "name": "0", "exit_uuid": "e1"},
-                        {"uuid": "c2", "name": "1 - 49", "exit_uuid": "e2"},
-                        {"uuid": "c3", "name": "Other", "exit_uuid": "e3"},
-                        {"uuid": "c4", "name": "No Response", "exit_uuid": "e4"},
-                    ],
-                    "default_category_uuid": "c3",
-                },
-                "exits": [{"uuid": f"e{i}"} for i in range(1, 5)],
-            }
-        ],
-    }
-    assert sync(acme, "flows") == {"flows": "succeeded"}
-    Poll.objects.filter(org=acme).update(is_active=True)
-    assert sync(acme, "flows") == {"flows": "succeeded"}
-    return Poll.objects.get(org=acme)
-
-
-@pytest.fixture
-def reporter(acme):
-    return make_contact(
-        acme, "Grace", region=make_region(acme, "Kampala"), remote_modified_on=KAMPALA_EVENING
-    )
+KAMPALA_EVENING = fakes.KAMPALA_EVENING
 
 
 def absent(number: str, at: datetime, category: str = "1 - 49") -> dict:
@@ -228,6 +160,36 @@ def test_it_recomputes_values_and_rollups_when_the_same_day_rule_changes(
     incremental = list(ResponseRollup.objects.values_list("count", flat=True))
     rollups.rebuild(acme)
     assert list(ResponseRollup.objects.values_list("count", flat=True)) == incremental
+
+
+def test_spoofed_answers_never_join_a_real_answers_day(acme, poll, rapidpro, reporter):
+    acme.same_day_rule = SameDayRule.SUM
+    acme.save()
+    question = poll.questions.get()
+    day = KAMPALA_EVENING.astimezone(acme.tz).date()
+    plan = spoof.SpoofPlan(question, question, day - timedelta(days=1), day, 1, 100, 100)
+    spoof.generate(acme, plan, [reporter.pk], None)
+    flow = rapidpro.flows[0]
+    rapidpro.runs += [
+        fakes.run(flow, (reporter.uuid, "Grace"), KAMPALA_EVENING, absent("7", KAMPALA_EVENING))
+    ]
+
+    assert sync(acme, "runs") == {"runs": "succeeded"}  # the same day, by the sync's groups
+    real = Answer.objects.exclude(response__pollrun__kind=PollRun.Kind.SPOOF).get()
+    assert real.value_to_use == 7.0
+    assert set(
+        Answer.objects.filter(response__pollrun__kind=PollRun.Kind.SPOOF).values_list(
+            "value_to_use", flat=True
+        )
+    ) == {100.0}
+
+    acme.same_day_rule = SameDayRule.LAST
+    acme.save()
+    assert sync(acme, "runs") == {"runs": "succeeded"}  # every answer, by the rule change
+    real.refresh_from_db()
+    assert real.value_to_use == 7.0
+    spoofed = Answer.objects.filter(response__pollrun__kind=PollRun.Kind.SPOOF)
+    assert set(spoofed.values_list("value_to_use", flat=True)) == {100.0}
 
 
 def test_it_keeps_a_run_of_an_unknown_contact_with_an_inactive_contact_until_synced(

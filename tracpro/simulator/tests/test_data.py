@@ -1,5 +1,6 @@
 """Determinism, the org catalogue, /sim/summary as the truth, and the flow engine."""
 
+import json
 from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,9 +19,10 @@ from .conftest import NOW, Raw
 
 
 def _snapshot(handle):
+    """Every listing, with this server's own address (in recordings' URLs) taken out."""
     raw = Raw(handle)
     return {
-        name: raw.get(name).json()
+        name: json.loads(raw.get(name).text.replace(handle.base_url, "http://simulator"))
         for name in ("org", "flows", "groups", "contacts", "runs", "messages", "boundaries")
     }
 
@@ -84,7 +86,8 @@ def test_it_summarises_exactly_what_the_api_serves(sim):
         for key, expected in truth["results"].items():
             values = [r.values[key] for r in mine if key in r.values]
             assert expected["count"] == len(values)
-            assert expected["categories"] == dict(Counter(v.category for v in values))
+            # a result set by an action without a category has none (null)
+            assert expected["categories"] == dict(Counter(v.category or "" for v in values))
             numbers = [Decimal(v.value) for v in values if _is_number(v.value)]
             assert expected["sum"] == pytest.approx(float(sum(numbers)))
 

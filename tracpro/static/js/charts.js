@@ -22,6 +22,9 @@
   var PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
                  "#F0E442", "#4E79A7", "#59A14F", "#B07AA1", "#9C755F", "#76B7B2"];
   var OTHER_COLOUR = "#9aa0a6";
+  // "No response" (an admin's choice per question) stands apart: pale, outlined.
+  var NO_RESPONSE_COLOUR = "#f1f3f5";
+  var NO_RESPONSE_BORDER = "#6c757d";
 
   function colour(index, name) {
     return name === "Other" ? OTHER_COLOUR : PALETTE[index % PALETTE.length];
@@ -100,8 +103,13 @@
       return new Chart(canvas, {type: "line", data: {labels: labels, datasets: numericDatasets(question, mode)}, options: options});
     }
     var datasets = question.series.map(function (series, index) {
-      return {label: series.label, data: series.data, counts: series.counts,
-              backgroundColor: colour(index, series.label)};
+      var dataset = {label: series.label, data: series.data, counts: series.counts,
+                     backgroundColor: colour(index, series.label)};
+      if (series.no_response) {
+        Object.assign(dataset, {backgroundColor: NO_RESPONSE_COLOUR,
+                                borderColor: NO_RESPONSE_BORDER, borderWidth: 1});
+      }
+      return dataset;
     });
     var stacked = baseOptions({onClick: onClick});
     stacked.scales.x.stacked = true;
@@ -160,9 +168,11 @@
         return formatNumber(item.parsed.y) + " (" + formatNumber(question.percents[item.dataIndex]) + "%)";
       }
     };
+    var marked = question.no_response || [];
     return new Chart(canvas, {type: "bar", options: options, data: {labels: question.categories, datasets: [{
-      label: text.answers, data: question.counts,
-      backgroundColor: question.categories.map(function (name, index) { return colour(index, name); })}]}});
+      label: text.answers, data: question.counts, borderWidth: 1,
+      borderColor: question.categories.map(function (name, index) { return marked[index] ? NO_RESPONSE_BORDER : "transparent"; }),
+      backgroundColor: question.categories.map(function (name, index) { return marked[index] ? NO_RESPONSE_COLOUR : colour(index, name); })}]}});
   }
 
   // Word clouds ------------------------------------------------------------------------------
@@ -241,6 +251,11 @@
 
   function legendSwatches() {
     document.querySelectorAll(".legend-swatch[data-index]").forEach(function (swatch) {
+      if (swatch.dataset.noResponse) {
+        swatch.style.backgroundColor = NO_RESPONSE_COLOUR;
+        swatch.style.outline = "1px solid " + NO_RESPONSE_BORDER;
+        return;
+      }
       swatch.style.backgroundColor = colour(Number(swatch.dataset.index), swatch.dataset.category);
     });
   }
@@ -265,7 +280,8 @@
     wordClouds(data);
   }
 
-  window.TracProCharts = {colour: colour, formatNumber: formatNumber, readData: readData};
+  window.TracProCharts = {colour: colour, formatNumber: formatNumber, formatDate: formatDate,
+                          readData: readData, baseOptions: baseOptions, tooltipNumber: tooltipNumber};
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
   } else {

@@ -1,8 +1,12 @@
 """Create (or bring back) the demo world: a superuser and the orgs `edu` and `health`,
-pointed at the bundled RapidPro simulator and configured as an admin would: polls,
-regions in a hierarchy linked to boundaries, reporter groups, the Kampala supervisor.
-When the simulator serves more workspaces (`--orgs N`), each gets an org of its own,
-configured like the org whose data set it is shaped like (its family).
+pointed at the bundled RapidPro simulator and configured as an admin would: polls
+(the voice poll included), "No response" shown for the categorical questions,
+regions in a hierarchy linked to boundaries, reporter groups, the Kampala supervisor;
+in `edu`, a recent indicator over the simulator's last 90 days, a reminder sent to a
+poll date's non-respondents and a reply in the inbox. The time zone comes from the
+workspace (the first flows sync). When the simulator serves more workspaces
+(`--orgs N`), each gets an org of its own, configured like the org whose data set it
+is shaped like (its family).
 
 The first run configures the orgs; later runs leave an admin's changes alone and
 only bring the mirror up to date. Development only: the passwords are public.
@@ -13,32 +17,36 @@ import json
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from tracpro.accounts.models import User
 from tracpro.groups.models import Boundary, Region, RemoteGroup, ReporterGroup
+from tracpro.groups.scope import scope_of
 from tracpro.groups.services import select_groups, update_region
+from tracpro.indicators.models import Indicator
 from tracpro.manage.members import set_regions
+from tracpro.msgs.models import InboxMessage, Message
 from tracpro.orgs.models import Membership, Org, Role
-from tracpro.polls import rollups
-from tracpro.polls.models import Poll
+from tracpro.polls.models import Poll, PollRun, Question, QuestionType
+from tracpro.rapidpro import actions, sending
 
 DEMO_PASSWORD = "tracpro-demo"  # noqa: S105 - documented demo credential
 
 ORGS = {
     "edu": {
         "name": "Uganda Education Monitoring",
-        "timezone": "Africa/Kampala",
         "language": "en",
         "languages": ["en", "fr", "ar", "fa"],
     },
     "health": {
         "name": "Uganda Health Monitoring",
-        "timezone": "Africa/Kampala",
         "language": "en",
         "languages": ["en", "fr"],
     },
@@ -87,6 +95,29 @@ REPORTER_GROUPS = {
 SETUP_KINDS = ["fields", "groups", "flows", "boundaries"]
 
 
+@dataclass(frozen=True)
+class DemoIndicator:
+    name: str
+    description: str
+    baseline: tuple[str, str]  # (poll, result key)
+    follow_up: tuple[str, str]
+    y_axis_title: str
+    term_days: int
+
+
+# One indicator per org: the simulator's polls and result keys it compares.
+INDICATORS = {
+    "edu": DemoIndicator(
+        name="Boys enrolled against absent pupils",
+        description="Boys enrolled at the start of the term against P5 pupils absent.",
+        baseline=("Enrolment", "boys"),
+        follow_up=("Attendance", "absent_pupils"),
+        y_axis_title="Pupils",
+        term_days=90,  # the simulator's runs cover the last 90 days
+    ),
+}
+
+
 class Command(BaseCommand):
     help = "Create the demo superuser, orgs and users (development only)."
 
@@ -122,12 +153,17 @@ class Command(BaseCommand):
                 org.save(update_fields=["api_url", "api_token"])
         for slug, workspace in workspaces.items():
             org = orgs[slug]
-            if Region.objects.for_org(org).exists():
-                # A database from before a new rollup starts it empty: fill it.
-                rollups.rebuild(org)
-            else:
+            new = not Region.objects.for_org(org).exists()
+            if new:
                 self.configure(org, workspace["family"])
             self.sync(org)
+            if new:  # the questions exist once the selected polls are synced
+                Question.objects.filter(
+                    poll__org=org, question_type=QuestionType.CATEGORICAL
+                ).update(show_no_response=True)
+            self.seed_indicator(org)
+        if "edu" in workspaces and not Message.objects.for_org(orgs["edu"]).exists():
+            self.send_messages(orgs["edu"])
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
 
     def configure(self, org: Org, family: str) -> None:
@@ -153,13 +189,89 @@ class Command(BaseCommand):
                     membership = Membership.objects.get(user__email=email, org=org)
                     set_regions(membership, Region.objects.for_org(org).filter(name__in=regions))
 
+    def send_messages(self, org: Org) -> None:
+        """What a demo org's first users would have done: the admin reminds the
+        non-respondents of the latest Attendance date, the Kampala supervisor
+        replies to a contact. Sent in the foreground, so they show as sent."""
+        admin = User.objects.get(email="admin@edu.example.com")
+        supervisor = User.objects.get(email="kampala@edu.example.com")
+        admin_scope, kampala = scope_of(org, admin), scope_of(org, supervisor)
+        if admin_scope is None or kampala is None:
+            self.stderr.write(f"The demo users of {org.subdomain} may not enter it.")
+            return
+        pollrun = (
+            PollRun.objects.visible_to(admin_scope)
+            .filter(poll__rapidpro_name="Attendance", responses__status="empty")
+            .order_by("-conducted_on")
+            .first()
+        )
+        question = (
+            InboxMessage.objects.visible_to(kampala)
+            .filter(contact__is_active=True, contact__uuid__isnull=False)
+            .order_by("-created_on")
+            .first()
+        )
+        try:
+            if pollrun is not None:
+                reminder = actions.send_to_poll_date(
+                    admin_scope,
+                    admin,
+                    pollrun,
+                    Message.Audience.NON_RESPONDENTS,
+                    "Reminder: please send today's attendance figures.",
+                )
+                sending.send(reminder.pk)
+            if question is not None:
+                reply = actions.reply(
+                    kampala, supervisor, question.contact, "Thank you, we will follow up."
+                )
+                sending.send(reply.pk)
+        except actions.ActionRefused as refusal:
+            self.stderr.write(f"Demo messages not sent: {refusal}")
+            return
+        self.stdout.write(f"Sent the demo messages of {org.subdomain}.")
+
+    def seed_indicator(self, org: Org) -> None:
+        """The demo indicator, unless the org has indicators already."""
+        spec = INDICATORS.get(org.subdomain)
+        if spec is None or Indicator.objects.for_org(org).exists():
+            return
+        baseline = self.selected_question(org, *spec.baseline)
+        follow_up = self.selected_question(org, *spec.follow_up)
+        if baseline is None or follow_up is None:
+            self.stderr.write(f"The polls of the demo indicator of {org.subdomain} are missing.")
+            return
+        today = timezone.localdate(timezone=org.tz)
+        Indicator.objects.create(
+            org=org,
+            name=spec.name,
+            description=spec.description,
+            start_date=today - timedelta(days=spec.term_days - 1),
+            end_date=today,
+            baseline_poll=baseline.poll,
+            baseline_question=baseline,
+            follow_up_poll=follow_up.poll,
+            follow_up_question=follow_up,
+            y_axis_title=spec.y_axis_title,
+        )
+
+    @staticmethod
+    def selected_question(org: Org, poll_name: str, result_key: str) -> Question | None:
+        return (
+            Question.objects.for_org(org)
+            .filter(poll__rapidpro_name=poll_name, poll__is_active=True, result_key=result_key)
+            .select_related("poll")
+            .first()
+        )
+
     @staticmethod
     def arrange_regions(org: Org, family: str) -> None:
         regions = {region.name: region for region in Region.objects.for_org(org).active()}
         boundaries = {b.name: b for b in Boundary.objects.for_org(org)}
         for name, parent in REGIONS[family]:
             if name in regions:
-                update_region(regions[name], regions.get(parent), boundaries.get(name))
+                parent_region = regions.get(parent) if parent else None
+                update_region(regions[name], parent_region, boundaries.get(name))
 
     def sync(self, org: Org, kinds: list[str] | None = None) -> None:
         """Bring the mirror up to date in the foreground, so the first page has data."""
@@ -221,5 +333,8 @@ class Command(BaseCommand):
     def reset_password(user: User) -> None:
         user.is_active = True
         user.must_change_password = False
+        # As if each demo person had chosen it through their invitation: adding a
+        # demo account to the other org keeps the documented password.
+        user.password_set_by_owner = True
         user.set_password(DEMO_PASSWORD)
         user.save()

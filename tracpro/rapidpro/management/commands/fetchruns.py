@@ -64,15 +64,15 @@ class Command(BaseCommand):
         bar.finish()
         self.report(per_poll, fetcher)
 
-    def report(self, per_poll: list, fetcher: Fetcher) -> None:
+    def report(self, per_poll: list[tuple[str, Counts]], fetcher: Fetcher) -> None:
         total = Counts()
-        width = max(len(poll.display_name) for poll, _ in per_poll)
+        width = max(len(name) for name, _ in per_poll)
         self.stdout.write(
             f"{'Poll':<{width}}  {'created':>8} {'updated':>8} {'unchanged':>9} {'failed':>7}"
         )
-        for poll, counts in per_poll:
+        for name, counts in per_poll:
             total.add(counts)
-            self.stdout.write(self.row(poll.display_name, counts, width))
+            self.stdout.write(self.row(name, counts, width))
         self.stdout.write(self.row("Total", total, width))
         self.stdout.write(
             self.style.SUCCESS(
