@@ -29,17 +29,23 @@ REPLICA = "replica"
 STICKY_COOKIE = "tracpro_primary"
 READ_METHODS = frozenset({"GET", "HEAD"})
 
-# Model labels of the mirror data the replica serves.
+# Model labels of the mirror data the replica serves. Not here, so on the primary:
+# what TracPro writes itself (messages and their batches, the inbox's replies and
+# archiving, indicators) and the sync's own progress (sync states, streams, run
+# archives).
 MIRROR_DATA = frozenset(
     {
         "contacts.contact",
         "groups.boundary",
-        "msgs.inboxmessage",
         "polls.pollrun",
         "polls.response",
         "polls.answer",
         "polls.answerrollup",
         "polls.responserollup",
+        "polls.answergrouprollup",
+        "polls.responsegrouprollup",
+        "polls.numberrollup",
+        "polls.wordrollup",
     }
 )
 

@@ -18,8 +18,19 @@ from django.test import RequestFactory
 
 from tracpro import replica
 from tracpro.contacts.models import Contact
+from tracpro.indicators.models import Indicator
+from tracpro.msgs.models import InboxMessage, Message, MessageBatch
 from tracpro.orgs.models import Org
-from tracpro.polls.models import Answer, AnswerRollup, Poll
+from tracpro.polls.models import (
+    Answer,
+    AnswerGroupRollup,
+    AnswerRollup,
+    NumberRollup,
+    Poll,
+    ResponseGroupRollup,
+    WordRollup,
+)
+from tracpro.rapidpro.models import RunArchive
 from tracpro.tests.production import ROOT, free_port
 
 router = replica.ReplicaRouter()
@@ -49,6 +60,18 @@ def test_a_read_request_reads_mirror_data_from_the_replica_and_the_rest_from_the
         RequestFactory().get("/"), lambda: seen.extend(read_dbs(Contact, Answer, Org, Poll))
     )
     assert seen == ["replica", "replica", "default", "default"]
+
+
+def test_what_tracpro_writes_itself_and_the_syncs_progress_are_read_from_the_primary(
+    with_replica,
+):
+    seen = []
+    written_here = [Message, MessageBatch, InboxMessage, Indicator, RunArchive]
+    rollups = [AnswerGroupRollup, ResponseGroupRollup, NumberRollup, WordRollup]
+    through_middleware(
+        RequestFactory().get("/"), lambda: seen.extend(read_dbs(*written_here, *rollups))
+    )
+    assert seen == ["default"] * len(written_here) + ["replica"] * len(rollups)
 
 
 def test_once_a_request_wrote_it_reads_everything_from_the_primary(with_replica):
