@@ -35,12 +35,16 @@ from tracpro.polls import spoof
 PAGE_SIZE = 50
 
 
+# The stubs take the mixins' class attributes for conflicting redefinitions of the
+# generic views' (hence the `type: ignore[misc]` on the views that combine them).
 class IndicatorMixin(ScopedMixin):
+    model = Indicator
+
     def get_queryset(self) -> QuerySet[Indicator]:
         return Indicator.objects.for_org(self.scope.org).with_questions()
 
 
-class IndicatorListView(IndicatorMixin, ListView):
+class IndicatorListView(IndicatorMixin, ListView):  # type: ignore[misc]
     template_name = "indicators/indicator_list.html"
     context_object_name = "indicators"
     paginate_by = PAGE_SIZE
@@ -64,7 +68,6 @@ class IndicatorFormMixin(IndicatorMixin):
         return redirect("indicators:read", pk=self.object.pk)
 
 
-# The stubs cannot tell a mixin's attributes from the generic views' (type: ignore).
 class IndicatorCreateView(IndicatorFormMixin, CreateView):  # type: ignore[misc]
     def get_context_data(self, **kwargs):
         return super().get_context_data(title=_("New indicator"), **kwargs)
