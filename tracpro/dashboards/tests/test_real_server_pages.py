@@ -146,6 +146,7 @@ def test_a_voice_polls_recordings_play_from_where_rapidpro_keeps_them(acme, ann,
     url = "https://media.rapidpro.example/recordings/visit.wav"
     make_answer(make_response(pollrun, contact), report, url)
     make_answer(make_response(pollrun), report, "javascript:alert(1)")
+    rollups.rebuild(acme)  # as the sync keeps them: the tab counts its rows from the rollups
 
     page = client_for(ann, acme).get(page_url("polls.response_by_pollrun", pollrun.pk))
     html = page.content.decode()
