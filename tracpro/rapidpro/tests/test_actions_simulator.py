@@ -7,6 +7,7 @@ from tracpro.groups.models import Region
 from tracpro.groups.scope import RegionScope
 from tracpro.msgs.models import InboxMessage, Message
 from tracpro.polls.models import Poll, PollRun, Response, ResponseStatus
+from tracpro.polls.tests.test_rollups import assert_rollups_match_a_rebuild
 from tracpro.rapidpro import actions, sending
 from tracpro.rapidpro.client import get_client
 from tracpro.rapidpro.tests.sync_helpers import set_up_edu, sync
@@ -133,6 +134,7 @@ def test_a_kill_between_the_call_and_the_local_write_starts_nothing_twice(
     assert not PollRun.objects.filter(pk=stray.pk).exists()
     moved = Response.objects.filter(pollrun=pollrun)
     assert set(moved.values_list("contact__uuid", flat=True)) == set(batch.contact_uuids)
+    assert_rollups_match_a_rebuild(edu)  # every rollup followed the moved responses
 
 
 def test_a_kill_after_a_broadcast_sends_nothing_twice(
