@@ -61,6 +61,7 @@ class Stack:
             REDIS_URL=self.redis_url,
             STATIC_ROOT=str(self.directory / "static"),
             PYTHONUNBUFFERED="1",
+            BEHIND_PROXY="1",  # nginx in front, as conf/tracpro.env.example says
             **self.extra_env,
         )
 
