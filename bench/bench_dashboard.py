@@ -193,7 +193,7 @@ def seed_org(subdomain: str, answers: int, first=None):
             "comments": COMMENTS,
         }
         run_seed_sql(params)
-        seed_baseline(org, first - timedelta(days=3))
+        seed_baseline(org, first - timedelta(days=3), (first + timedelta(weeks=DATES - 1)).date())
     rollups.rebuild(org)
     return org, user, poll
 
@@ -201,11 +201,10 @@ def seed_org(subdomain: str, answers: int, first=None):
 BASELINE_POLL = "Term start"
 
 
-def seed_baseline(org, conducted_on) -> None:
+def seed_baseline(org, conducted_on, term_end) -> None:
     """A one-date poll every contact answered (boys enrolled at the start of term),
-    and an indicator comparing it with the weekly poll's boys over the term."""
-    from datetime import date
-
+    and an indicator comparing it with the weekly poll's boys over the term (until
+    `term_end`, the last weekly date, whichever week the dates start)."""
     from tracpro.indicators.models import Indicator
     from tracpro.polls.models import Poll, PollRun, Question, QuestionType
 
@@ -241,7 +240,7 @@ def seed_baseline(org, conducted_on) -> None:
         org=org,
         name="Boys at the start of term against boys reported weekly",
         start_date=conducted_on.date(),
-        end_date=date(2024, 12, 31),
+        end_date=term_end,
         baseline_poll=poll,
         baseline_question=question,
         follow_up_poll=follow_up.poll,
