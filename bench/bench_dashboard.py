@@ -51,6 +51,7 @@ REPEATS = 7
 # differs, so the answers scale and everything else stays put.
 QUESTIONS = 3
 DATES = 13
+WEEKLY_FLOW = "flow-1"  # the weekly poll the dashboards show; the baseline is another
 DISTRICTS = {
     "Central": ["Kampala", "Wakiso", "Mukono"],
     "Northern": ["Gulu", "Lira"],
@@ -138,7 +139,7 @@ def seed_org(subdomain: str, answers: int, first=None):
             for i, name in enumerate(GROUPS)
         ]
         poll = Poll.objects.create(
-            org=org, flow_uuid="flow-1", rapidpro_name="Enrolment", is_active=True
+            org=org, flow_uuid=WEEKLY_FLOW, rapidpro_name="Enrolment", is_active=True
         )
         questions = [
             Question.objects.create(
@@ -235,7 +236,7 @@ def seed_baseline(org, conducted_on, term_end) -> None:
     }
     # The responses and answers statements of the main seed, for this date alone.
     run_seed_sql(params, [SEED_SQL[2], BASELINE_ANSWERS])
-    follow_up = Question.objects.get(poll__org=org, poll__flow_uuid="flow-1", result_key="boys")
+    follow_up = Question.objects.get(poll__org=org, poll__flow_uuid=WEEKLY_FLOW, result_key="boys")
     Indicator.objects.create(
         org=org,
         name="Boys at the start of term against boys reported weekly",
@@ -407,7 +408,7 @@ def weekly_answers(org):
     """The answers of the weekly poll (the one the sizes are about)."""
     from tracpro.polls.models import Answer
 
-    return Answer.objects.filter(response__org=org, question__poll__flow_uuid="flow-1")
+    return Answer.objects.filter(response__org=org, question__poll__flow_uuid=WEEKLY_FLOW)
 
 
 # Measuring ---------------------------------------------------------------------------
@@ -597,7 +598,7 @@ def main() -> int:
             rollups.rebuild(org)
     orgs = {org.subdomain: org for org in Org.objects.all()}
     users = {s: User.objects.get(email=f"admin@{s}.example.com") for s in orgs}
-    polls = {s: Poll.objects.get(org=org, flow_uuid="flow-1") for s, org in orgs.items()}
+    polls = {s: Poll.objects.get(org=org, flow_uuid=WEEKLY_FLOW) for s, org in orgs.items()}
     counts = {s: weekly_answers(org).count() for s, org in orgs.items()}
 
     chart = {s: median_seconds(lambda s=s: chart_data(orgs[s], users[s], polls[s])) for s in orgs}

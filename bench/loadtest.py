@@ -123,7 +123,8 @@ def seeded(args: argparse.Namespace) -> bool:
     orgs = {org.subdomain: org for org in Org.objects.filter(subdomain__in=["big", "small"])}
     if set(orgs) != {"big", "small"}:
         return False
-    newest = PollRun.objects.filter(poll__org=orgs["big"]).order_by("-local_date").first()
+    weekly = PollRun.objects.filter(poll__org=orgs["big"], poll__flow_uuid=seeding.WEEKLY_FLOW)
+    newest = weekly.order_by("-local_date").first()
     if newest is None or newest.local_date < first_monday(0).date():
         return False  # the dates have aged out of the dashboards' default range
     if Membership.objects.filter(org=orgs["big"]).count() != args.users + 1:
@@ -244,7 +245,7 @@ def plan(
     from tracpro.polls.models import Poll, PollRun
 
     org = Org.objects.get(subdomain=subdomain)
-    poll = Poll.objects.get(org=org)
+    poll = Poll.objects.get(org=org, flow_uuid=seeding.WEEKLY_FLOW)
     central = Region.objects.get(org=org, name=SUPERVISED)
     regions = list(Region.objects.for_org(org).values_list("pk", flat=True))
     return {
