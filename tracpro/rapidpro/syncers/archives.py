@@ -61,6 +61,8 @@ NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")  # jsonb refuses \u0000; the syn
 # whole or stays as it is; inside a JSON string `,"path":[` cannot occur unescaped.
 PATH_STEP = rb'\{"[^"\\]*":(?:"[^"\\]*"|null)(?:,"[^"\\]*":(?:"[^"\\]*"|null))*\}'
 PATH = re.compile(rb',"path":\[(?:' + PATH_STEP + rb"(?:," + PATH_STEP + rb")*)?\]")
+# Likewise each value's `input` (any JSON string, matched token by token) and `node`.
+UNREAD_IN_VALUES = re.compile(rb',"(?:input|node)":(?:null|"[^"\\]*(?:\\.[^"\\]*)*")')
 
 
 class ArchiveImporter:
@@ -222,10 +224,10 @@ def read_ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def cleaned(chunk: bytes) -> bytes:
-    """Lines without NULs (which jsonb refuses) and without their runs' paths."""
+    """Lines without NULs (which jsonb refuses) and without what TracPro never reads."""
     if b"\\u0000" in chunk:
         chunk = NUL.sub(rb"\1", chunk)
-    return PATH.sub(b"", chunk)
+    return UNREAD_IN_VALUES.sub(b"", PATH.sub(b"", chunk))
 
 
 def copy_lines(chunk: bytes) -> None:

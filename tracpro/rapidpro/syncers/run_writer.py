@@ -141,7 +141,11 @@ class RunWriter:
             INSERT INTO contacts_contact (org_id, uuid, name, is_active{columns})
             SELECT DISTINCT ON (s.contact_uuid)
                    %(org)s, s.contact_uuid, coalesce(s.contact_name, ''), false{values}
-            FROM sync_raw_runs s ORDER BY s.contact_uuid
+            FROM sync_raw_runs s
+            WHERE NOT EXISTS (  -- most are known: a lookup each, then few rows to sort
+                SELECT 1 FROM contacts_contact c
+                WHERE c.org_id = %(org)s AND c.uuid = s.contact_uuid)
+            ORDER BY s.contact_uuid
             ON CONFLICT (org_id, uuid) WHERE uuid IS NOT NULL DO NOTHING
             """,  # noqa: S608 - identifiers from model metadata
             params,
