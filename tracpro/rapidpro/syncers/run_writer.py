@@ -94,13 +94,16 @@ class RunWriter:
         `bulk` (an archive import) leaves the rollups and the same-day rule alone: the
         caller recomputes both once it has written every batch (`finish_bulk`)."""
         counts = Counts()
-        # Runs the mirror already holds in this version or a newer one change nothing.
-        # (A subquery per run, not a join: see SYNC_RUNS.)
+        # The staged runs the mirror holds, looked up once (by index, one run at a
+        # time: see SYNC_RUNS); those it holds in this version or a newer one change
+        # nothing. SYNC_RUNS takes the others' ids from here.
+        execute("DROP TABLE IF EXISTS sync_stored")  # see create_staging_table
+        with joining_by_index():
+            self.run(STORED_RUNS)
         counts.skipped += self.run(
             """
-            DELETE FROM sync_raw_runs s WHERE s.modified_on <= (
-                SELECT r.remote_modified_on FROM polls_response r
-                WHERE r.org_id = %(org)s AND r.run_uuid = s.run_uuid)
+            DELETE FROM sync_raw_runs s USING sync_stored r
+            WHERE r.run_uuid = s.run_uuid AND s.modified_on <= r.remote_modified_on
             """
         )
         if counts.skipped < staged:
@@ -119,7 +122,9 @@ class RunWriter:
             if tracker is not None:
                 self.run(SAME_DAY_FOR_GROUPS)
                 tracker.after()
-        execute("DROP TABLE IF EXISTS sync_raw_runs, sync_runs, sync_answers, sync_groups")
+        execute(
+            "DROP TABLE IF EXISTS sync_raw_runs, sync_stored, sync_runs, sync_answers, sync_groups"
+        )
         return counts
 
     def prepare_rows(self) -> None:
@@ -136,7 +141,11 @@ class RunWriter:
             INSERT INTO contacts_contact (org_id, uuid, name, is_active{columns})
             SELECT DISTINCT ON (s.contact_uuid)
                    %(org)s, s.contact_uuid, coalesce(s.contact_name, ''), false{values}
-            FROM sync_raw_runs s ORDER BY s.contact_uuid
+            FROM sync_raw_runs s
+            WHERE NOT EXISTS (  -- most are known: a lookup each, then few rows to sort
+                SELECT 1 FROM contacts_contact c
+                WHERE c.org_id = %(org)s AND c.uuid = s.contact_uuid)
+            ORDER BY s.contact_uuid
             ON CONFLICT (org_id, uuid) WHERE uuid IS NOT NULL DO NOTHING
             """,  # noqa: S608 - identifiers from model metadata
             params,
@@ -306,16 +315,27 @@ class RunWriter:
         )
 
 
+# The stored responses of the staged runs (one row per run, even staged twice),
+# under `joining_by_index`: one index lookup per staged run, never the whole table.
+STORED_RUNS = """
+    CREATE TEMP TABLE sync_stored ON COMMIT DROP AS
+    SELECT DISTINCT r.run_uuid, r.id, r.remote_modified_on
+    FROM sync_raw_runs s JOIN polls_response r ON r.org_id = %(org)s AND r.run_uuid = s.run_uuid
+"""
+
 # Each staged run with its contact, poll date and response: the stored one's id, or
 # a new id from the table's sequence (safe under the org's ingest lock, which every
 # writer of responses holds). A new run becomes its contact's active response for
 # the poll date when it is the latest, by creation then run uuid (so the choice never
 # depends on batch boundaries), among the batch and the stored responses.
-# Contacts and responses are looked up with a subquery per run: as a join, the
-# planner hashes the org's whole table while it is small enough, which makes each
-# batch slower than the last through a backfill (and the whole of it quadratic).
+# Contacts are looked up with a subquery per run (stored responses: STORED_RUNS):
+# as a join, the planner hashes the org's whole table while it is small enough,
+# which makes each batch slower than the last through a backfill (and the whole of
+# it quadratic).
 # The poll date a staged run `s` belongs to when TracPro made its flow start (a
 # start, or a restart of the date): batches of TracPro's messages record the uuid.
+# Looked up only for runs with a start: archived runs and keyword runs have none,
+# and for them a plan could start from every message of the org, once per run.
 TRACPRO_START = """
     SELECT m.pollrun_id FROM msgs_messagebatch b
     JOIN msgs_message m ON m.id = b.message_id
@@ -340,12 +360,13 @@ SYNC_RUNS = f"""
                    ORDER BY s.created_on DESC, s.run_uuid DESC
                ) = 1 AS latest
         FROM (
-            SELECT s.*, coalesce(({TRACPRO_START}), ps.id, pd.id) AS pollrun_id,
+            SELECT s.*, coalesce(CASE WHEN s.start_uuid IS NOT NULL THEN ({TRACPRO_START}) END,
+                                 ps.id, pd.id) AS pollrun_id,
                    (SELECT c.id FROM contacts_contact c
                     WHERE c.org_id = %(org)s AND c.uuid = s.contact_uuid) AS contact_id,
-                   (SELECT r.id FROM polls_response r
-                    WHERE r.org_id = %(org)s AND r.run_uuid = s.run_uuid) AS stored_id
+                   stored.id AS stored_id
             FROM sync_raw_runs s
+            LEFT JOIN sync_stored stored ON stored.run_uuid = s.run_uuid
             LEFT JOIN polls_pollrun ps ON ps.poll_id = s.poll_id AND ps.start_uuid = s.start_uuid
             LEFT JOIN polls_pollrun pd
                 ON s.start_uuid IS NULL AND pd.poll_id = s.poll_id AND pd.kind = %(day)s
@@ -420,6 +441,7 @@ def finish_bulk(org, question_ids: list[int]) -> None:
     and every rollup of the org, recomputed from the rows (inside a transaction)."""
     with connection.cursor() as cursor:
         lock_org(cursor, org.pk)
+    analyze(*MIRROR_TABLES)  # the bulk write left the statistics behind
     execute(SAME_DAY_FOR_QUESTIONS, {"rule": org.same_day_rule, "questions": question_ids})
     rebuild(org)
 
