@@ -121,7 +121,7 @@ class ArchiveImporter:
             )
         return content
 
-    def ingest(self, content: bytes, polls: list[Poll]) -> Counts:
+    def ingest(self, content: bytes, polls: list[Poll], first_history: bool = True) -> Counts:
         """An archive's runs of these polls, in batches written without the rollups and
         the same-day rule, which `finish` recomputes once every archive is written:
         archives hold months of runs, and recomputing once is cheaper than a delta
@@ -129,7 +129,11 @@ class ArchiveImporter:
         imports the archives again) the charts lack the runs written so far.
         No statistics pass per batch (the API path's `keep_statistics_fresh`): the
         writer looks each run up through an index, which the planner picks from the
-        tables' current size; `finish` refreshes the statistics once."""
+        tables' current size; `finish` refreshes the statistics once.
+        The runs of poll dates the mirror holds nothing of yet (the usual case: the
+        archives are older than what the API served) take the writer's first-history
+        path; `first_history=False` sends every run the general way (a check of
+        one against the other)."""
         counts = Counts()
         for chunk in read_ahead(batches_of_lines(content, BYTES_PER_BATCH)):
             with transaction.atomic():
@@ -138,7 +142,7 @@ class ArchiveImporter:
                 writer = RunWriter(self.org)
                 writer.stage()
                 staged, failed = self.stage_lines(chunk, polls)
-                written = writer.write_staged(staged, bulk=True)
+                written = writer.write_staged(staged, bulk=True, first_history=first_history)
                 written.failed += failed
                 counts.add(written)
         self.syncer.counts.add(counts)
