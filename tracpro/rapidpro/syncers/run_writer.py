@@ -368,12 +368,21 @@ class RunWriter:
         )
 
 
-# The stored responses of the staged runs (one row per run, even staged twice),
-# under `joining_by_index`: one index lookup per staged run, never the whole table.
+# The stored responses of the staged runs (one row per run, even staged twice): one
+# index lookup per staged run, never the whole table. LATERAL keeps the staged runs
+# outside whatever the statistics say: as a plain join (even under
+# `joining_by_index`), statistics taken while the org had no responses made the
+# planner loop over the org's responses and scan the staged runs for each, a minute
+# per batch once earlier batches had written a few hundred thousand runs. (OFFSET 0
+# keeps Postgres from flattening the subquery back into that join.)
 STORED_RUNS = """
     CREATE TEMP TABLE sync_stored ON COMMIT DROP AS
-    SELECT DISTINCT r.run_uuid, r.id, r.remote_modified_on
-    FROM sync_raw_runs s JOIN polls_response r ON r.org_id = %(org)s AND r.run_uuid = s.run_uuid
+    SELECT DISTINCT s.run_uuid, r.id, r.remote_modified_on
+    FROM sync_raw_runs s CROSS JOIN LATERAL (
+        SELECT r.id, r.remote_modified_on FROM polls_response r
+        WHERE r.org_id = %(org)s AND r.run_uuid = s.run_uuid
+        OFFSET 0
+    ) r
 """
 
 # Each staged run with its contact, poll date and response: the stored one's id, or
