@@ -6,6 +6,8 @@ date and response id (a new id from the sequence for a new run); then plain
 INSERTs for what is new and upserts only for what was stored before. The rollups
 are kept current in the same transaction. A run older than the stored one
 changes nothing.
+An archive import writes the runs of poll dates the mirror holds nothing of yet (a
+poll's first history) without any of the lookups: `write_first_history`.
 
 The rows come from `RunsSyncer.rows_for` (runs.py), in `RUN_COLUMNS` and
 `ANSWER_COLUMNS` order.
@@ -14,6 +16,7 @@ The rows come from `RunsSyncer.rows_for` (runs.py), in `RUN_COLUMNS` and
 from django.db import connection
 
 from tracpro.contacts.models import Contact
+from tracpro.msgs.models import Message
 from tracpro.polls.models import Answer, PollRun, Question, QuestionType, Response
 from tracpro.polls.rollups import (
     DELETE_ANSWER_ROLLUPS,
@@ -121,7 +124,7 @@ class RunWriter:
         `first_history` (with `bulk`) writes the runs of poll dates the mirror holds no
         response of yet through `write_first_history`, the others as usual."""
         counts = Counts()
-        if first_history:
+        if bulk and first_history:  # its rollups and same-day rule come after
             counts.created = self.write_first_history()
             staged -= counts.created
         if staged:
@@ -175,7 +178,7 @@ class RunWriter:
         Their responses and answers are inserted in one statement. The staged runs of
         other poll dates stay for `write_updates`. Returns how many were written."""
         execute("DROP TABLE IF EXISTS sync_first_days")  # see create_staging_table
-        self.run(FIRST_DAYS)
+        self.run(FIRST_DAYS, {"restart": Message.Kind.RESTART})
         create_staging_table("sync_first_runs", RUN_COLUMNS)
         moved = self.run(MOVE_FIRST_RUNS)
         if moved:
@@ -451,15 +454,16 @@ ANSWER_VALUES = """
     x.submitted_on, (x.submitted_on AT TIME ZONE %(tz)s)::date
 """
 
-# A poll's first history (write_first_history): the poll dates by day of the staged
-# runs without a start whose local day holds no response of the poll yet, in any poll
-# date. Their runs are then all new, and each contact's active response there is
+# A poll's first history (write_first_history): the (poll, local day) of staged runs
+# without a start where the poll's day poll date holds no response and no flow start
+# of the poll was conducted, nor any of its poll dates restarted, before the day
+# ended. Their runs are then all new, and each contact's active response there is
 # decided among the batch's runs alone:
-# - every stored response with a run's uuid has the run's created_on (RapidPro never
-#   changes it), so it lies in the run's local day, in that day's poll date or in a
-#   flow start's, which the second test covers: a start's poll date is conducted
-#   before its runs are created;
-# - every response of the poll date (contact, active or not) lies in its local day.
+# - a stored copy of a run has the run's created_on (RapidPro never changes it), so
+#   it lies in that day's poll date (first test), in a flow start's conducted
+#   before the run was created (second test) or in a poll date TracPro restarted
+#   before (third test: a restart's runs land on the date it restarts);
+# - the day's poll date holds no response that could be active instead.
 # A later batch of the same archive, or of another archive, that reaches the same
 # poll date finds responses there and goes the usual way (write_updates).
 FIRST_DAYS = """
@@ -476,6 +480,10 @@ FIRST_DAYS = """
         SELECT 1 FROM polls_pollrun ps
         WHERE ps.poll_id = d.poll_id AND ps.kind = %(start)s
           AND ps.conducted_on < (d.local_day + 1)::timestamp AT TIME ZONE %(tz)s
+    ) AND NOT EXISTS (
+        SELECT 1 FROM msgs_message m JOIN polls_pollrun pr ON pr.id = m.pollrun_id
+        WHERE m.org_id = %(org)s AND m.kind = %(restart)s AND pr.poll_id = d.poll_id
+          AND m.created_on < (d.local_day + 1)::timestamp AT TIME ZONE %(tz)s
     )
 """
 # Those days' runs move from sync_raw_runs to sync_first_runs.
