@@ -178,7 +178,8 @@ class RunWriter:
         Their responses and answers are inserted in one statement. The staged runs of
         other poll dates stay for `write_updates`. Returns how many were written."""
         execute("DROP TABLE IF EXISTS sync_first_days")  # see create_staging_table
-        self.run(FIRST_DAYS, {"restart": Message.Kind.RESTART})
+        with joining_by_index():  # a few lookups per poll and day, not the org's responses
+            self.run(FIRST_DAYS, {"restart": Message.Kind.RESTART})
         create_staging_table("sync_first_runs", RUN_COLUMNS)
         moved = self.run(MOVE_FIRST_RUNS)
         if moved:
