@@ -301,7 +301,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "tracpro.accounts.views.locked_out"
 AXES_VERBOSE = False
 # REMOTE_ADDR, or behind a trusted proxy the address it appended (BEHIND_PROXY below).
-AXES_CLIENT_IP_CALLABLE = "tracpro.accounts.throttle.client_ip"
+AXES_CLIENT_IP_CALLABLE = "tracpro.accounts.middleware.client_ip"
 # Password-reset emails per address (accounts.throttle): this many per window.
 PASSWORD_RESET_LIMIT = env_int("PASSWORD_RESET_LIMIT", 3)
 PASSWORD_RESET_WINDOW = env_int("PASSWORD_RESET_WINDOW", 60 * 60)  # seconds

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import redirect
 
@@ -27,3 +28,14 @@ class PasswordChangeRequiredMiddleware:
         if request.resolver_match.view_name in ALLOWED_WHILE_CHANGING:
             return None
         return redirect("accounts:password_change")
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or behind a trusted proxy (BEHIND_PROXY)
+    the last address it appended to X-Forwarded-For; earlier ones are the client's
+    own claims and could be anything."""
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    return request.META.get("REMOTE_ADDR", "")

@@ -89,3 +89,39 @@ def test_it_catches_an_upward_or_sideways_import(tmp_path):
     )
     assert upward_imports("orgs", tmp_path) == ["orgs/models.py imports tracpro.polls"]
     assert upward_imports("charts", tmp_path) == ["charts/data.py imports tracpro.rapidpro"]
+
+
+# Only the request's own layer sees it: views, middleware, forms, context processors
+# (and `orgs/requests.py`, which declares what the middleware adds to it). Below
+# them, code takes the scope or the org.
+REQUEST_LAYER = {"views", "middleware", "forms", "context_processors", "requests", "urls"}
+
+
+def request_importers(root: Path = TRACPRO) -> list[str]:
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root).parts
+        if "tests" in parts or "migrations" in parts or parts[0] == "conftest.py":
+            continue
+        if REQUEST_LAYER & {path.stem, *parts[:-1]}:
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        if any(
+            isinstance(node, ast.ImportFrom)
+            and node.module == "django.http"
+            and any(alias.name == "HttpRequest" for alias in node.names)
+            for node in ast.walk(tree)
+        ):
+            found.append(str(path.relative_to(root)))
+    return found
+
+
+def test_only_the_request_layer_takes_a_request():
+    assert request_importers() == []
+
+
+def test_it_catches_a_request_below_the_views(tmp_path):
+    (tmp_path / "charts").mkdir()
+    (tmp_path / "charts" / "data.py").write_text("from django.http import HttpRequest\n")
+    (tmp_path / "charts" / "views.py").write_text("from django.http import HttpRequest\n")
+    assert request_importers(tmp_path) == ["charts/data.py"]

@@ -10,10 +10,11 @@ tracpro/simulator/archives.py for what was read of the server).
 A newly selected poll reads them once its backfill through the API is done
 (RunsSyncer.backfill), `fetchruns --days N` for the window it fetches again. Each
 archive is downloaded once, checked against its hash, and written through the same
-`RunWriter` as the API's pages: the lines go to Postgres as they are (COPY), where
-one statement turns them into the writer's staged runs and answers, deciding status
-and timeouts as `RunsSyncer.rows_for` does. A run both archived and still served by
-the API is written once: the writer skips a run the mirror holds in that version.
+`RunWriter` as the API's pages: the lines go to Postgres (COPY; without each run's
+`path`, which TracPro never reads), where one statement turns them into the writer's
+staged runs and answers, deciding status and timeouts as `RunsSyncer.rows_for` does.
+A run both archived and still served by the API is written once: the writer skips a
+run the mirror holds in that version.
 Archived runs carry no flow start, so those the API no longer has are dated by day
 (like runs started by a keyword). `RunArchive` remembers which archives were read
 for which flows, so a poll selected later reads them again for its own runs only.
@@ -26,6 +27,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import requests
@@ -47,8 +49,20 @@ from tracpro.rapidpro.syncers.run_writer import RunWriter, finish_bulk
 logger = logging.getLogger(__name__)
 
 LINES = "sync_archive_lines"
-LINES_PER_BATCH = 100_000  # runs per transaction: fewer, larger transactions write faster
+# Decompressed bytes per transaction (about 50,000 runs of the usual shape): fewer,
+# larger transactions write faster, as long as the batch's lines and staging tables
+# stay within the session's temp_buffers (settings.DB_TEMP_BUFFERS) and work_mem.
+BYTES_PER_BATCH = 48 * 1024 * 1024
+IMPORT_WORK_MEM = "128MB"  # the batch's sorts (one run per line) stay in memory
 NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")  # jsonb refuses \u0000; the sync drops NULs
+# A run's `path` (the nodes it visited; a third of a line) is never read: cut before
+# Postgres parses the line. Only the exact shape is cut, objects of string or null
+# values whose strings hold no quote or backslash, so a line either loses its path
+# whole or stays as it is; inside a JSON string `,"path":[` cannot occur unescaped.
+PATH_STEP = rb'\{"[^"\\]*":(?:"[^"\\]*"|null)(?:,"[^"\\]*":(?:"[^"\\]*"|null))*\}'
+PATH = re.compile(rb',"path":\[(?:' + PATH_STEP + rb"(?:," + PATH_STEP + rb")*)?\]")
+# Likewise each value's `input` (any JSON string, matched token by token) and `node`.
+UNREAD_IN_VALUES = re.compile(rb',"(?:input|node)":(?:null|"[^"\\]*(?:\\.[^"\\]*)*")')
 
 
 class ArchiveImporter:
@@ -107,23 +121,30 @@ class ArchiveImporter:
             )
         return content
 
-    def ingest(self, content: bytes, polls: list[Poll]) -> Counts:
+    def ingest(self, content: bytes, polls: list[Poll], first_history: bool = True) -> Counts:
         """An archive's runs of these polls, in batches written without the rollups and
         the same-day rule, which `finish` recomputes once every archive is written:
         archives hold months of runs, and recomputing once is cheaper than a delta
         per batch. Until then (and if the import is killed, until the next sync
-        imports the archives again) the charts lack the runs written so far."""
+        imports the archives again) the charts lack the runs written so far.
+        No statistics pass per batch (the API path's `keep_statistics_fresh`): the
+        writer looks each run up through an index, which the planner picks from the
+        tables' current size; `finish` refreshes the statistics once.
+        The runs of poll dates the mirror holds nothing of yet (the usual case: the
+        archives are older than what the API served) take the writer's first-history
+        path; `first_history=False` sends every run the general way (a check of
+        one against the other)."""
         counts = Counts()
-        for chunk in batches_of_lines(content, LINES_PER_BATCH):
+        for chunk in read_ahead(batches_of_lines(content, BYTES_PER_BATCH)):
             with transaction.atomic():
                 tune_batch_transaction()
+                execute(f"SET LOCAL work_mem = '{IMPORT_WORK_MEM}'")  # not for the API's pages
                 writer = RunWriter(self.org)
                 writer.stage()
                 staged, failed = self.stage_lines(chunk, polls)
-                written = writer.write_staged(staged, bulk=True)
+                written = writer.write_staged(staged, bulk=True, first_history=first_history)
                 written.failed += failed
                 counts.add(written)
-                self.syncer.keep_statistics_fresh(written.created)
         self.syncer.counts.add(counts)
         return counts
 
@@ -181,13 +202,36 @@ def archive_label(archive: Archive) -> str:
 
 
 def batches_of_lines(content: bytes, size: int) -> Iterator[bytes]:
-    """The decompressed file in chunks of `size` lines."""
-    with gzip.GzipFile(fileobj=io.BytesIO(content)) as lines:
-        while True:
-            chunk = b"".join(line for _, line in zip(range(size), lines, strict=False))
-            if not chunk:
-                return
-            yield NUL.sub(rb"\1", chunk) if b"\\u0000" in chunk else chunk
+    """The decompressed file in chunks of whole lines, about `size` bytes each
+    (read in blocks: splitting lines in Python cost more than the decompression)."""
+    rest = b""
+    with gzip.GzipFile(fileobj=io.BytesIO(content)) as file:
+        while block := file.read(size):
+            block = rest + block
+            end = block.rfind(b"\n") + 1
+            rest = block[end:]
+            if end:
+                yield cleaned(block[:end])
+    if rest.strip():
+        yield cleaned(rest + b"\n")
+
+
+def read_ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks, each next one decompressed and cleaned in a thread while Postgres
+    writes the one before: zlib and waiting for Postgres both release the GIL, so the
+    Python work (a tenth of an import) hides behind the database's."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        upcoming = pool.submit(next, chunks, None)
+        while (chunk := upcoming.result()) is not None:
+            upcoming = pool.submit(next, chunks, None)
+            yield chunk
+
+
+def cleaned(chunk: bytes) -> bytes:
+    """Lines without NULs (which jsonb refuses) and without what TracPro never reads."""
+    if b"\\u0000" in chunk:
+        chunk = NUL.sub(rb"\1", chunk)
+    return UNREAD_IN_VALUES.sub(b"", PATH.sub(b"", chunk))
 
 
 def copy_lines(chunk: bytes) -> None:
@@ -229,7 +273,8 @@ UNREADABLE = f"""
 # newest version.
 STAGE_VALUES = f"""
     CREATE TEMP TABLE sync_archive_values ON COMMIT DROP AS
-    SELECT r.*, v.key, v.text, v.category, v.time, q.id AS question_id,
+    SELECT r.run_uuid, r.poll_id, r.contact_uuid, r.contact_name, r.responded, r.completed,
+           r.created_on, r.modified_on, v.key, v.text, v.category, v.time, q.id AS question_id,
            q.question_type = 'numeric' AS is_numeric, q.categories <> '[]' AS has_categories,
            CASE WHEN q.timeout_categories <> '[]' THEN q.timeout_categories ? v.category
                 ELSE v.category = %(no_response)s

@@ -6,6 +6,8 @@ date and response id (a new id from the sequence for a new run); then plain
 INSERTs for what is new and upserts only for what was stored before. The rollups
 are kept current in the same transaction. A run older than the stored one
 changes nothing.
+An archive import writes the runs of poll dates the mirror holds nothing of yet (a
+poll's first history) without any of the lookups: `write_first_history`.
 
 The rows come from `RunsSyncer.rows_for` (runs.py), in `RUN_COLUMNS` and
 `ANSWER_COLUMNS` order.
@@ -14,6 +16,7 @@ The rows come from `RunsSyncer.rows_for` (runs.py), in `RUN_COLUMNS` and
 from django.db import connection
 
 from tracpro.contacts.models import Contact
+from tracpro.msgs.models import Message
 from tracpro.polls.models import Answer, PollRun, Question, QuestionType, Response
 from tracpro.polls.rollups import (
     RollupTracker,
@@ -52,6 +55,31 @@ ANSWER_COLUMNS = [
     ("is_numeric", "boolean"),
 ]
 GROUP_COLUMNS = [("contact_id", "bigint"), ("question_id", "bigint"), ("local_date", "date")]
+# The columns the writer sets in its tables (column_defaults: the rest).
+POLLRUN_FIELDS = ["poll_id", "kind", "start_uuid", "conducted_on", "local_date"]
+RESPONSE_FIELDS = [
+    "id",
+    "org_id",
+    "run_uuid",
+    "pollrun_id",
+    "contact_id",
+    "status",
+    "created_on",
+    "updated_on",
+    "remote_modified_on",
+    "is_active",
+]
+ANSWER_FIELDS = [
+    "response_id",
+    "question_id",
+    "contact_id",
+    "value",
+    "category",
+    "number",
+    "value_to_use",
+    "submitted_on",
+    "local_date",
+]
 MIRROR_TABLES = ("polls_pollrun", "polls_response", "polls_answer", "contacts_contact")
 
 
@@ -87,39 +115,89 @@ class RunWriter:
         create_staging_table("sync_answers", ANSWER_COLUMNS)
         create_staging_table("sync_groups", GROUP_COLUMNS)
 
-    def write_staged(self, staged: int, bulk: bool = False) -> Counts:
+    def write_staged(self, staged: int, bulk: bool = False, first_history: bool = False) -> Counts:
         """Write the `staged` runs in sync_raw_runs and their answers in sync_answers.
 
         `bulk` (an archive import) leaves the rollups and the same-day rule alone: the
-        caller recomputes both once it has written every batch (`finish_bulk`)."""
+        caller recomputes both once it has written every batch (`finish_bulk`).
+        `first_history` (with `bulk`) writes the runs of poll dates the mirror holds no
+        response of yet through `write_first_history`, the others as usual."""
         counts = Counts()
-        # Runs the mirror already holds in this version or a newer one change nothing.
-        # (A subquery per run, not a join: see SYNC_RUNS.)
-        counts.skipped += self.run(
+        if bulk and first_history:  # its rollups and same-day rule come after
+            counts.created = self.write_first_history()
+            staged -= counts.created
+        if staged:
+            self.write_updates(staged, bulk, counts)
+        execute(
+            "DROP TABLE IF EXISTS sync_raw_runs, sync_stored, sync_runs, sync_answers, "
+            "sync_groups, sync_first_days, sync_first_runs"
+        )
+        return counts
+
+    def write_updates(self, staged: int, bulk: bool, counts: Counts) -> None:
+        """The path for runs the mirror may hold already, in any version: each run is
+        looked up, written or skipped, and its contact's active response decided among
+        the stored ones too."""
+        # The staged runs the mirror holds, looked up once (by index, one run at a
+        # time: see SYNC_RUNS); those it holds in this version or a newer one change
+        # nothing. SYNC_RUNS takes the others' ids from here.
+        execute("DROP TABLE IF EXISTS sync_stored")  # see create_staging_table
+        with joining_by_index():
+            self.run(STORED_RUNS)
+        skipped = self.run(
             """
-            DELETE FROM sync_raw_runs s WHERE s.modified_on <= (
-                SELECT r.remote_modified_on FROM polls_response r
-                WHERE r.org_id = %(org)s AND r.run_uuid = s.run_uuid)
+            DELETE FROM sync_raw_runs s USING sync_stored r
+            WHERE r.run_uuid = s.run_uuid AND s.modified_on <= r.remote_modified_on
             """
         )
-        if counts.skipped < staged:
-            # The joins below must start from these few rows and use the big tables'
-            # indexes; without statistics on them the planner may scan whole tables.
-            analyze("sync_raw_runs (run_uuid, contact_uuid)", "sync_answers (run_uuid)")
-            tracker = None if bulk else RollupTracker(self.org)
-            self.prepare_rows()
-            if tracker is not None:
-                self.name_scope(tracker)
-                tracker.before()
-            counts.created, counts.updated = self.write_responses()
-            with joining_by_index():
-                self.run(DEACTIVATE_OLDER)
-            self.write_answers(counts.updated)
-            if tracker is not None:
-                self.run(SAME_DAY_FOR_GROUPS)
-                tracker.after()
-        execute("DROP TABLE IF EXISTS sync_raw_runs, sync_runs, sync_answers, sync_groups")
-        return counts
+        counts.skipped += skipped
+        if skipped == staged:
+            return
+        # The joins below must start from these few rows and use the big tables'
+        # indexes; without statistics on them the planner may scan whole tables.
+        analyze("sync_raw_runs (run_uuid, contact_uuid)", "sync_answers (run_uuid)")
+        tracker = None if bulk else RollupTracker(self.org)
+        self.prepare_rows()
+        if tracker is not None:
+            self.name_scope(tracker)
+            tracker.before()
+        created, counts.updated = self.write_responses()
+        counts.created += created
+        with joining_by_index():
+            self.run(DEACTIVATE_OLDER)
+        self.write_answers(counts.updated)
+        if tracker is not None:
+            self.run(SAME_DAY_FOR_GROUPS)
+            tracker.after()
+
+    def write_first_history(self) -> int:
+        """The staged runs of poll dates the mirror holds no response of yet (a poll's
+        first history, most of an archive import): each is new, so none is looked up,
+        none is compared with stored responses and none deactivates a stored one.
+        Their responses and answers are inserted in one statement. The staged runs of
+        other poll dates stay for `write_updates`. Returns how many were written."""
+        execute("DROP TABLE IF EXISTS sync_first_days")  # see create_staging_table
+        with joining_by_index():  # a few lookups per poll and day, not the org's responses
+            self.run(FIRST_DAYS, {"restart": Message.Kind.RESTART})
+        create_staging_table("sync_first_runs", RUN_COLUMNS)
+        moved = self.run(MOVE_FIRST_RUNS)
+        if moved:
+            self.create_contacts("sync_first_runs")
+            self.create_day_poll_dates("sync_first_runs")
+            response_columns, response_values, response_params = column_defaults(
+                Response, RESPONSE_FIELDS
+            )
+            answer_columns, answer_values, answer_params = column_defaults(Answer, ANSWER_FIELDS)
+            self.run(
+                INSERT_FIRST_HISTORY.format(
+                    response_columns=response_columns,
+                    response_values=response_values,
+                    answer_columns=answer_columns,
+                    answer_values=answer_values,
+                ),
+                {**response_params, **answer_params},
+            )
+        return moved
 
     def prepare_rows(self) -> None:
         """The contacts and poll dates the runs need, then `sync_runs`: each run with
@@ -129,22 +207,11 @@ class RunWriter:
             "DELETE FROM sync_answers a "
             "WHERE NOT EXISTS (SELECT 1 FROM sync_raw_runs s WHERE s.run_uuid = a.run_uuid)"
         )
-        columns, values, params = column_defaults(Contact, ["org_id", "uuid", "name", "is_active"])
+        self.create_contacts("sync_raw_runs")
+        columns, values, params = column_defaults(PollRun, POLLRUN_FIELDS)
         self.run(
             f"""
-            INSERT INTO contacts_contact (org_id, uuid, name, is_active{columns})
-            SELECT DISTINCT ON (s.contact_uuid)
-                   %(org)s, s.contact_uuid, coalesce(s.contact_name, ''), false{values}
-            FROM sync_raw_runs s ORDER BY s.contact_uuid
-            ON CONFLICT (org_id, uuid) WHERE uuid IS NOT NULL DO NOTHING
-            """,  # noqa: S608 - identifiers from model metadata
-            params,
-        )
-        provided = ["poll_id", "kind", "start_uuid", "conducted_on", "local_date"]
-        columns, values, params = column_defaults(PollRun, provided)
-        self.run(
-            f"""
-            INSERT INTO polls_pollrun AS pr ({", ".join(provided)}{columns})
+            INSERT INTO polls_pollrun AS pr ({", ".join(POLLRUN_FIELDS)}{columns})
             SELECT poll_id, %(start)s, start_uuid, min(created_on),
                    (min(created_on) AT TIME ZONE %(tz)s)::date{values}
             FROM sync_raw_runs s WHERE start_uuid IS NOT NULL AND NOT EXISTS ({TRACPRO_START})
@@ -155,13 +222,40 @@ class RunWriter:
             """,  # noqa: S608 - identifiers from model metadata
             params,
         )
+        self.create_day_poll_dates("sync_raw_runs")
+        execute("DROP TABLE IF EXISTS sync_runs")  # see create_staging_table
+        self.run(SYNC_RUNS)
+        analyze("sync_runs (run_uuid, pollrun_id, contact_id, is_new, activate)")
+
+    def create_contacts(self, runs: str) -> None:
+        """The contacts of the staged `runs` (a staging table) the mirror lacks."""
+        columns, values, params = column_defaults(Contact, ["org_id", "uuid", "name", "is_active"])
         self.run(
             f"""
-            INSERT INTO polls_pollrun AS pr ({", ".join(provided)}{columns})
+            INSERT INTO contacts_contact (org_id, uuid, name, is_active{columns})
+            SELECT DISTINCT ON (s.contact_uuid)
+                   %(org)s, s.contact_uuid, coalesce(s.contact_name, ''), false{values}
+            FROM {runs} s
+            WHERE NOT EXISTS (  -- most are known: a lookup each, then few rows to sort
+                SELECT 1 FROM contacts_contact c
+                WHERE c.org_id = %(org)s AND c.uuid = s.contact_uuid)
+            ORDER BY s.contact_uuid
+            ON CONFLICT (org_id, uuid) WHERE uuid IS NOT NULL DO NOTHING
+            """,  # noqa: S608 - identifiers from model metadata
+            params,
+        )
+
+    def create_day_poll_dates(self, runs: str) -> None:
+        """The poll dates by day of the staged `runs` without a flow start (created, or
+        dated back to an earlier first run)."""
+        columns, values, params = column_defaults(PollRun, POLLRUN_FIELDS)
+        self.run(
+            f"""
+            INSERT INTO polls_pollrun AS pr ({", ".join(POLLRUN_FIELDS)}{columns})
             SELECT poll_id, %(day)s, NULL, min(created_on), local_day{values}
             FROM (
                 SELECT poll_id, created_on, (created_on AT TIME ZONE %(tz)s)::date AS local_day
-                FROM sync_raw_runs WHERE start_uuid IS NULL
+                FROM {runs} WHERE start_uuid IS NULL
             ) runs
             GROUP BY poll_id, local_day
             ON CONFLICT (poll_id, local_date) WHERE kind = 'day' DO UPDATE
@@ -170,9 +264,6 @@ class RunWriter:
             """,  # noqa: S608 - identifiers from model metadata
             params,
         )
-        execute("DROP TABLE IF EXISTS sync_runs")  # see create_staging_table
-        self.run(SYNC_RUNS)
-        analyze("sync_runs (run_uuid, pollrun_id, contact_id, is_new, activate)")
 
     def name_scope(self, tracker: RollupTracker) -> None:
         """What the batch may change: its new responses (their ids are known before
@@ -224,22 +315,10 @@ class RunWriter:
         """Insert the new runs' responses under the ids `sync_runs` gave them and
         update the stored ones (all older: runs not newer were skipped). Returns
         (created, updated)."""
-        provided = [
-            "id",
-            "org_id",
-            "run_uuid",
-            "pollrun_id",
-            "contact_id",
-            "status",
-            "created_on",
-            "updated_on",
-            "remote_modified_on",
-            "is_active",
-        ]
-        columns, values, params = column_defaults(Response, provided)
+        columns, values, params = column_defaults(Response, RESPONSE_FIELDS)
         created = self.run(
             f"""
-            INSERT INTO polls_response ({", ".join(provided)}{columns})
+            INSERT INTO polls_response ({", ".join(RESPONSE_FIELDS)}{columns})
             SELECT response_id, %(org)s, run_uuid, pollrun_id, contact_id, status, created_on,
                    updated_on, modified_on, activate{values}
             FROM sync_runs WHERE is_new
@@ -259,23 +338,10 @@ class RunWriter:
         """The answers of new responses are inserted; those of the `updated` stored
         responses are upserted (a value may have changed) and the results their new
         version no longer has are deleted."""
-        provided = [
-            "response_id",
-            "question_id",
-            "contact_id",
-            "value",
-            "category",
-            "number",
-            "value_to_use",
-            "submitted_on",
-            "local_date",
-        ]
-        columns, values, params = column_defaults(Answer, provided)
+        columns, values, params = column_defaults(Answer, ANSWER_FIELDS)
         insert = f"""
-            INSERT INTO polls_answer AS a ({", ".join(provided)}{columns})
-            SELECT s.response_id, x.question_id, s.contact_id, x.value, x.category, x.number,
-                   CASE WHEN x.is_numeric THEN x.number END,
-                   x.submitted_on, (x.submitted_on AT TIME ZONE %(tz)s)::date{values}
+            INSERT INTO polls_answer AS a ({", ".join(ANSWER_FIELDS)}{columns})
+            SELECT {ANSWER_VALUES}{values}
             FROM sync_answers x JOIN sync_runs s ON s.run_uuid = x.run_uuid
         """  # noqa: S608 - identifiers from model metadata
         self.run(f"{insert} WHERE s.is_new", params)
@@ -305,16 +371,36 @@ class RunWriter:
         )
 
 
+# The stored responses of the staged runs (one row per run, even staged twice): one
+# index lookup per staged run, never the whole table. LATERAL keeps the staged runs
+# outside whatever the statistics say: as a plain join (even under
+# `joining_by_index`), statistics taken while the org had no responses made the
+# planner loop over the org's responses and scan the staged runs for each, a minute
+# per batch once earlier batches had written a few hundred thousand runs. (OFFSET 0
+# keeps Postgres from flattening the subquery back into that join.)
+STORED_RUNS = """
+    CREATE TEMP TABLE sync_stored ON COMMIT DROP AS
+    SELECT DISTINCT s.run_uuid, r.id, r.remote_modified_on
+    FROM sync_raw_runs s CROSS JOIN LATERAL (
+        SELECT r.id, r.remote_modified_on FROM polls_response r
+        WHERE r.org_id = %(org)s AND r.run_uuid = s.run_uuid
+        OFFSET 0
+    ) r
+"""
+
 # Each staged run with its contact, poll date and response: the stored one's id, or
 # a new id from the table's sequence (safe under the org's ingest lock, which every
 # writer of responses holds). A new run becomes its contact's active response for
 # the poll date when it is the latest, by creation then run uuid (so the choice never
 # depends on batch boundaries), among the batch and the stored responses.
-# Contacts and responses are looked up with a subquery per run: as a join, the
-# planner hashes the org's whole table while it is small enough, which makes each
-# batch slower than the last through a backfill (and the whole of it quadratic).
+# Contacts are looked up with a subquery per run (stored responses: STORED_RUNS):
+# as a join, the planner hashes the org's whole table while it is small enough,
+# which makes each batch slower than the last through a backfill (and the whole of
+# it quadratic).
 # The poll date a staged run `s` belongs to when TracPro made its flow start (a
 # start, or a restart of the date): batches of TracPro's messages record the uuid.
+# Looked up only for runs with a start: archived runs and keyword runs have none,
+# and for them a plan could start from every message of the org, once per run.
 TRACPRO_START = """
     SELECT m.pollrun_id FROM msgs_messagebatch b
     JOIN msgs_message m ON m.id = b.message_id
@@ -339,12 +425,13 @@ SYNC_RUNS = f"""
                    ORDER BY s.created_on DESC, s.run_uuid DESC
                ) = 1 AS latest
         FROM (
-            SELECT s.*, coalesce(({TRACPRO_START}), ps.id, pd.id) AS pollrun_id,
+            SELECT s.*, coalesce(CASE WHEN s.start_uuid IS NOT NULL THEN ({TRACPRO_START}) END,
+                                 ps.id, pd.id) AS pollrun_id,
                    (SELECT c.id FROM contacts_contact c
                     WHERE c.org_id = %(org)s AND c.uuid = s.contact_uuid) AS contact_id,
-                   (SELECT r.id FROM polls_response r
-                    WHERE r.org_id = %(org)s AND r.run_uuid = s.run_uuid) AS stored_id
+                   stored.id AS stored_id
             FROM sync_raw_runs s
+            LEFT JOIN sync_stored stored ON stored.run_uuid = s.run_uuid
             LEFT JOIN polls_pollrun ps ON ps.poll_id = s.poll_id AND ps.start_uuid = s.start_uuid
             LEFT JOIN polls_pollrun pd
                 ON s.start_uuid IS NULL AND pd.poll_id = s.poll_id AND pd.kind = %(day)s
@@ -358,6 +445,84 @@ DEACTIVATE_OLDER = """
     WHERE s.is_new AND s.activate AND r.pollrun_id = s.pollrun_id AND r.contact_id = s.contact_id
       AND r.id <> s.response_id AND r.is_active
 """
+
+# An answer's row from a staged answer `x` and its run's response `s` (response_id,
+# contact_id), in ANSWER_FIELDS order.
+ANSWER_VALUES = """
+    s.response_id, x.question_id, s.contact_id, x.value, x.category, x.number,
+    CASE WHEN x.is_numeric THEN x.number END,
+    x.submitted_on, (x.submitted_on AT TIME ZONE %(tz)s)::date
+"""
+
+# A poll's first history (write_first_history): the (poll, local day) of staged runs
+# without a start where the poll's day poll date holds no response and no flow start
+# of the poll was conducted, nor any of its poll dates restarted, before the day
+# ended. Their runs are then all new, and each contact's active response there is
+# decided among the batch's runs alone:
+# - a stored copy of a run has the run's created_on (RapidPro never changes it), so
+#   it lies in that day's poll date (first test), in a flow start's conducted
+#   before the run was created (second test) or in a poll date TracPro restarted
+#   before (third test: a restart's runs land on the date it restarts);
+# - the day's poll date holds no response that could be active instead.
+# A later batch of the same archive, or of another archive, that reaches the same
+# poll date finds responses there and goes the usual way (write_updates).
+FIRST_DAYS = """
+    CREATE TEMP TABLE sync_first_days ON COMMIT DROP AS
+    SELECT d.poll_id, d.local_day
+    FROM (
+        SELECT DISTINCT poll_id, (created_on AT TIME ZONE %(tz)s)::date AS local_day
+        FROM sync_raw_runs WHERE start_uuid IS NULL
+    ) d
+    WHERE NOT EXISTS (
+        SELECT 1 FROM polls_pollrun pd JOIN polls_response r ON r.pollrun_id = pd.id
+        WHERE pd.poll_id = d.poll_id AND pd.kind = %(day)s AND pd.local_date = d.local_day
+    ) AND NOT EXISTS (
+        SELECT 1 FROM polls_pollrun ps
+        WHERE ps.poll_id = d.poll_id AND ps.kind = %(start)s
+          AND ps.conducted_on < (d.local_day + 1)::timestamp AT TIME ZONE %(tz)s
+    ) AND NOT EXISTS (
+        SELECT 1 FROM msgs_message m JOIN polls_pollrun pr ON pr.id = m.pollrun_id
+        WHERE m.org_id = %(org)s AND m.kind = %(restart)s AND pr.poll_id = d.poll_id
+          AND m.created_on < (d.local_day + 1)::timestamp AT TIME ZONE %(tz)s
+    )
+"""
+# Those days' runs move from sync_raw_runs to sync_first_runs.
+MOVE_FIRST_RUNS = """
+    WITH moved AS (
+        DELETE FROM sync_raw_runs s USING sync_first_days d
+        WHERE s.start_uuid IS NULL AND d.poll_id = s.poll_id
+          AND d.local_day = (s.created_on AT TIME ZONE %(tz)s)::date
+        RETURNING s.*
+    )
+    INSERT INTO sync_first_runs SELECT * FROM moved
+"""
+# Their responses, ids from the sequence (as SYNC_RUNS), each contact's latest run per
+# poll date active (by creation then run uuid, as SYNC_RUNS), and their answers, which
+# take the new responses' ids from the response insert itself. Contacts are looked up
+# one run at a time, as in SYNC_RUNS.
+INSERT_FIRST_HISTORY = f"""
+    WITH runs AS (
+        SELECT s.*, pd.id AS pollrun_id,
+               (SELECT c.id FROM contacts_contact c
+                WHERE c.org_id = %(org)s AND c.uuid = s.contact_uuid) AS contact_id
+        FROM sync_first_runs s
+        JOIN polls_pollrun pd
+            ON pd.poll_id = s.poll_id AND pd.kind = %(day)s
+               AND pd.local_date = (s.created_on AT TIME ZONE %(tz)s)::date
+    ), responses AS (
+        INSERT INTO polls_response ({", ".join(RESPONSE_FIELDS)}{{response_columns}})
+        SELECT nextval(pg_get_serial_sequence('polls_response', 'id')), %(org)s, run_uuid,
+               pollrun_id, contact_id, status, created_on, updated_on, modified_on,
+               row_number() OVER (
+                   PARTITION BY pollrun_id, contact_id ORDER BY created_on DESC, run_uuid DESC
+               ) = 1{{response_values}}
+        FROM runs
+        RETURNING id AS response_id, run_uuid, contact_id
+    )
+    INSERT INTO polls_answer ({", ".join(ANSWER_FIELDS)}{{answer_columns}})
+    SELECT {ANSWER_VALUES}{{answer_values}}
+    FROM sync_answers x JOIN responses s ON s.run_uuid = x.run_uuid
+"""  # noqa: S608 - identifiers from model metadata
 
 # The answers of a batch are written with value_to_use = their own number (what
 # the rule gives an answer alone on its day); this corrects the days with several.
@@ -419,6 +584,7 @@ def finish_bulk(org, question_ids: list[int]) -> None:
     and every rollup of the org, recomputed from the rows (inside a transaction)."""
     with connection.cursor() as cursor:
         lock_org(cursor, org.pk)
+    analyze(*MIRROR_TABLES)  # the bulk write left the statistics behind
     execute(SAME_DAY_FOR_QUESTIONS, {"rule": org.same_day_rule, "questions": question_ids})
     rebuild(org)
 
@@ -498,9 +664,7 @@ def relocate_local_dates(org) -> None:
         # rebuilt below; they would hold on to poll dates that go
         delete_all(cursor, org.pk)
     analyze(*MIRROR_TABLES)
-    columns, values, params = column_defaults(
-        PollRun, ["poll_id", "kind", "start_uuid", "conducted_on", "local_date"]
-    )
+    columns, values, params = column_defaults(PollRun, POLLRUN_FIELDS)
     for statement in RELOCATE:
         writer.run(statement.replace("{columns}", columns).replace("{values}", values), params)
     numeric = Question.objects.filter(poll__org=org, question_type=QuestionType.NUMERIC)
