@@ -12,17 +12,18 @@ A request that wrote also sets a short-lived cookie (REPLICA_STICKY_SECONDS) tha
 keeps its user's next requests on the primary, so the page a form redirects to
 shows the change even if the replica is a moment behind.
 
-`ReplicaMiddleware` marks the requests; it must come first in MIDDLEWARE so
-that the writes of the other middleware (the session) count too.
+`tracpro.middleware.ReplicaMiddleware` marks the requests (`request_reads`); it
+must come first in MIDDLEWARE so that the writes of the other middleware (the
+session) count too.
 """
 
 import contextvars
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Model
-from django.http import HttpRequest, HttpResponse
 
 PRIMARY = "default"
 REPLICA = "replica"
@@ -94,29 +95,12 @@ class ReplicaRouter:
         return db == PRIMARY  # the replica copies the primary's schema
 
 
-class ReplicaMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        allowed = (
-            has_replica()
-            and request.method in READ_METHODS
-            and STICKY_COOKIE not in request.COOKIES
-        )
-        reads = Reads(allowed)
-        token = _reads.set(reads)
-        try:
-            response = self.get_response(request)
-        finally:
-            _reads.reset(token)
-        if reads.wrote and has_replica():
-            response.set_cookie(
-                STICKY_COOKIE,
-                "1",
-                max_age=settings.REPLICA_STICKY_SECONDS,
-                secure=settings.SESSION_COOKIE_SECURE,
-                httponly=True,
-                samesite="Lax",
-            )
-        return response
+@contextmanager
+def request_reads(allowed: bool) -> Iterator[Reads]:
+    """Mark the reads inside as those of one request (allowed on the replica or not)."""
+    reads = Reads(allowed)
+    token = _reads.set(reads)
+    try:
+        yield reads
+    finally:
+        _reads.reset(token)

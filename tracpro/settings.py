@@ -106,7 +106,7 @@ if DEBUG:
 
 MIDDLEWARE = [
     # First, so that the other middleware's writes (the session) count too.
-    "tracpro.replica.ReplicaMiddleware",
+    "tracpro.middleware.ReplicaMiddleware",
     "django_hosts.middleware.HostsRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

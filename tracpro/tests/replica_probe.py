@@ -27,8 +27,9 @@ from django.test import Client, RequestFactory  # noqa: E402
 
 from tracpro.accounts.models import User  # noqa: E402
 from tracpro.contacts.models import Contact  # noqa: E402
+from tracpro.middleware import ReplicaMiddleware  # noqa: E402
 from tracpro.orgs.models import Membership, Org, Role  # noqa: E402
-from tracpro.replica import STICKY_COOKIE, ReplicaMiddleware  # noqa: E402
+from tracpro.replica import STICKY_COOKIE  # noqa: E402
 
 
 def on_replica(sql: str) -> object:

@@ -19,6 +19,7 @@ from django.test import RequestFactory
 from tracpro import replica
 from tracpro.contacts.models import Contact
 from tracpro.indicators.models import Indicator
+from tracpro.middleware import ReplicaMiddleware
 from tracpro.msgs.models import InboxMessage, Message, MessageBatch
 from tracpro.orgs.models import Org
 from tracpro.polls.models import (
@@ -45,7 +46,7 @@ def through_middleware(request: HttpRequest, view) -> HttpResponse:
     def get_response(request: HttpRequest) -> HttpResponse:
         return view() or HttpResponse()
 
-    return replica.ReplicaMiddleware(get_response)(request)
+    return ReplicaMiddleware(get_response)(request)
 
 
 def read_dbs(*models) -> list[str]:
