@@ -9,9 +9,13 @@ configured like the demo's and mirrors it once. Then the production stack
 - the CPU the worker, beat, web (gunicorn) and Postgres use together, from
   /proc/<pid>/stat of each process tree (children's time included): target under
   15 % of one core on average;
-- the requests the simulator received per org and kind of sync, against the syncs
-  each org ran (their SyncState, read every few seconds) and the fan-outs beat
-  sent: target exactly one request per kind per scheduled sync.
+- for each fan-out beat sent, the sync each org ran for it (their SyncState, read
+  every few seconds: a sync is the fan-out's if it finished after it and before
+  the next one of its kind) and the requests that sync made (its own count, which
+  the sync tests hold equal to the simulator's): target exactly one sync per org
+  per fan-out, and one request per sync (contacts two). The simulator's own count
+  per org and kind is printed beside it; counted between two instants, it also
+  holds the requests of syncs sent just before the window or finishing after it.
 
 Then for --live-seconds the simulator's live activity runs in every org (a tick
 every 5 s, as `make run`'s) and, for each sync beat scheduled, the time until
@@ -27,7 +31,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import bench_dashboard as seeding
@@ -36,6 +40,7 @@ from loadtest import RUN_DIR, load_average, redis_url, seed_demo
 DATABASE = "tracpro_loadtest_orgs"
 CPU_TARGET = 0.15  # of one core
 WARM_UP = 30  # seconds between starting the stack and measuring
+GRACE = 30  # seconds to wait after a window for the syncs of its last fan-outs
 TICK_EVERY = 5.0
 # Which sync asks which endpoint.
 KIND_OF_ENDPOINT = {
@@ -114,7 +119,8 @@ class SyncWatch(threading.Thread):
     def __init__(self, every: float = 3.0) -> None:
         super().__init__(daemon=True)
         self.every = every
-        self.finished: dict[tuple[str, str], set[datetime]] = defaultdict(set)
+        # (org, kind) -> {when each sync finished: the requests it made}
+        self.finished: dict[tuple[str, str], dict[datetime, int]] = defaultdict(dict)
         self.failed: Counter = Counter()
         self.stopping = threading.Event()
 
@@ -125,11 +131,11 @@ class SyncWatch(threading.Thread):
 
         while not self.stopping.wait(self.every):
             rows = SyncState.objects.values_list(
-                "org__subdomain", "kind", "status", "finished_on", "last_error"
+                "org__subdomain", "kind", "status", "finished_on", "last_error", "counts"
             )
-            for subdomain, kind, status, finished_on, error in rows:
+            for subdomain, kind, status, finished_on, error, counts in rows:
                 if status == SyncStatus.SUCCEEDED and finished_on:
-                    self.finished[(subdomain, kind)].add(finished_on)
+                    self.finished[(subdomain, kind)][finished_on] = counts.get("requests", 0)
                 elif status == SyncStatus.FAILED and finished_on:
                     self.failed[(subdomain, kind, error[:120])] += 1
         connection.close()
@@ -138,10 +144,16 @@ class SyncWatch(threading.Thread):
         self.stopping.set()
         self.join()
 
-    def syncs_between(self, start: datetime, end: datetime) -> dict[tuple[str, str], int]:
+    def syncs_for(self, sent: list[tuple[datetime, str]], until: datetime) -> dict:
+        """(org, kind) -> the requests of each sync that answered one of the fan-outs
+        `sent`: finished after the first fan-out of its kind and before `until`."""
+        first: dict[str, datetime] = {}
+        for at, kind in sent:
+            first[kind] = min(at, first.get(kind, at))
         return {
-            key: sum(1 for stamp in stamps if start <= stamp <= end)
-            for key, stamps in self.finished.items()
+            (slug, kind): [n for stamp, n in stamps.items() if first[kind] <= stamp <= until]
+            for (slug, kind), stamps in self.finished.items()
+            if kind in first
         }
 
 
@@ -173,6 +185,8 @@ def quiet_window(stack, roots: dict[str, int], watch: SyncWatch, seconds: int) -
     time.sleep(seconds)
     end, after = now(), cpu_snapshot(roots)
     stats = simulator(stack, "/sim/stats")
+    time.sleep(GRACE)  # the syncs of the window's last fan-outs finish
+    sent = beat_sent(stack.log("beat"), start, end)
     requests: Counter = Counter()
     for slug, endpoints in stats["by_org"].items():
         for endpoint, count in endpoints.items():
@@ -181,8 +195,8 @@ def quiet_window(stack, roots: dict[str, int], watch: SyncWatch, seconds: int) -
         "seconds": (end - start).total_seconds(),
         "cpu": {name: after[name] - before[name] for name in roots},
         "requests": requests,
-        "syncs": watch.syncs_between(start, end),
-        "sent": Counter(kind for _, kind in beat_sent(stack.log("beat"), start, end)),
+        "syncs": watch.syncs_for(sent, end + timedelta(seconds=GRACE)),
+        "sent": Counter(kind for _, kind in sent),
         "load": load_average(),
     }
 
@@ -250,25 +264,20 @@ def report(quiet: dict, live: dict, orgs: int) -> list[str]:
     if share >= CPU_TARGET:
         missed.append(f"CPU {share:.1%} of a core")
     print()
-    print(f"{'kind':12} {'beat sent':>9} {'syncs/org':>10} {'requests/org':>13} "
-          f"{'requests/sync':>14}")  # fmt: skip
+    print(f"{'kind':12} {'beat sent':>9} {'syncs/org':>10} {'requests/sync':>14} "
+          f"{'simulator/org':>14}")  # fmt: skip
     kinds = sorted({kind for _, kind in quiet["requests"]} | set(quiet["sent"]))
+    slugs = sorted({slug for slug, _ in quiet["syncs"]} | {s for s, _ in quiet["requests"]})
     for kind in kinds:
-        slugs = sorted({slug for slug, _ in quiet["syncs"]} | {s for s, _ in quiet["requests"]})
-        syncs = [quiet["syncs"].get((slug, kind), 0) for slug in slugs]
-        requests = [quiet["requests"].get((slug, kind), 0) for slug in slugs]
-        per_sync = [r / s for r, s in zip(requests, syncs, strict=True) if s]
+        per_org = [quiet["syncs"].get((slug, kind), []) for slug in slugs]
+        syncs = [len(requests) for requests in per_org]
+        per_sync = [n for requests in per_org for n in requests]
+        received = [quiet["requests"].get((slug, kind), 0) for slug in slugs]
         sent = quiet["sent"].get(kind, 0)
-        print(
-            f"{kind:12} {sent:9d} {span(syncs):>10} {span(requests):>13} "
-            f"{span(per_sync, '.2f') if per_sync else '-':>14}"
-        )
+        print(f"{kind:12} {sent:9d} {span(syncs):>10} {span(per_sync):>14} {span(received):>14}")
         queries = QUERIES.get(kind, 1)
-        if any(r != s * queries for r, s in zip(requests, syncs, strict=True)):
-            missed.append(
-                f"{kind}: {span(requests)} requests for {span(syncs)} syncs per org "
-                f"({queries} per sync expected)"
-            )
+        if any(n != queries for n in per_sync):
+            missed.append(f"{kind}: {span(per_sync)} requests per sync ({queries} expected)")
         if sent and any(s != sent for s in syncs):
             missed.append(f"{kind}: {span(syncs)} syncs per org for {sent} scheduled")
     print("(target: exactly one request per kind per scheduled sync; contacts two: active "

@@ -62,7 +62,8 @@ max_connections = 200
 CONF
     fi
     say "Starting Postgres on 127.0.0.1:$PG_PORT"
-    as_pg_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start >/dev/null
+    # The port on the command line wins over the one the cluster was made with.
+    as_pg_owner "$bin/pg_ctl" -D "$data" -l "$data/server.log" -o "-p $PG_PORT" -w -t 60 start >/dev/null
     if ! "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc \
         "SELECT 1 FROM pg_roles WHERE rolname='tracpro'" | grep -q 1; then
         "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE ROLE tracpro LOGIN SUPERUSER"

@@ -52,6 +52,7 @@ EMPTY_LISTS = frozenset(
 )
 WRITE_ONLY = frozenset({"contact_actions", "message_actions"})
 JSON_TYPE = "application/json"
+STATS_WAIT = 5.0  # seconds /sim/stats waits for requests in flight to be recorded
 HTML_TYPE = "text/html; charset=utf-8"
 
 
@@ -60,8 +61,18 @@ class Stats:
     API requests of each org (by its token) per endpoint."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
+        self.in_flight = 0  # API requests answered or being answered, not yet recorded
         self.reset()
+
+    def begin(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+
+    def end(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+            self._lock.notify_all()
 
     def reset(self) -> None:
         with self._lock:
@@ -84,7 +95,10 @@ class Stats:
             entry[2] = max(entry[2], elapsed_ms)
 
     def as_json(self) -> dict:
+        """The counts, once every request in flight is recorded: a request is recorded
+        after its answer is sent, so a client may read the stats before that."""
         with self._lock:
+            self._lock.wait_for(lambda: self.in_flight <= 0, timeout=STATS_WAIT)
             return {
                 "total": sum(sum(s.values()) for s in self.requests.values()),
                 "requests": {k: dict(v) for k, v in self.requests.items()},
@@ -199,6 +213,13 @@ class Handler(BaseHTTPRequestHandler):
             self._send(404, page_html.encode(), HTML_TYPE)
             return
         endpoint = name.removesuffix(".json")
+        self.server.stats.begin()
+        try:
+            self._api_call(method, endpoint, params, raw)
+        finally:
+            self.server.stats.end()
+
+    def _api_call(self, method: str, endpoint: str, params: dict, raw: bytes) -> None:
         known = endpoint in READS or endpoint in EMPTY_LISTS or endpoint in WRITE_ONLY
         if not known:
             self._json(404, {"detail": "Not found."})
