@@ -130,10 +130,14 @@ class Rollup:
             f"WHERE {self.where} GROUP BY {positions}"
         )
 
+    def delete(self) -> str:
+        """Every row of the org (`%(org)s`)."""
+        return f"""DELETE FROM {self.table} t USING polls_pollrun pr, polls_poll p
+            WHERE t.pollrun_id = pr.id AND pr.poll_id = p.id AND p.org_id = %(org)s"""  # noqa: S608
+
     def rebuild(self) -> list[str]:
         return [
-            f"""DELETE FROM {self.table} t USING polls_pollrun pr, polls_poll p
-                WHERE t.pollrun_id = pr.id AND pr.poll_id = p.id AND p.org_id = %(org)s""",  # noqa: S608
+            self.delete(),
             f"INSERT INTO {self.table} ({self.columns}) {self.select('rebuild')}",
         ]
 
@@ -255,7 +259,7 @@ def delete_all(cursor, org_id: int) -> None:
     """Delete every rollup row of an org (before its poll dates change wholesale; a
     `rebuild` follows in the same transaction)."""
     for rollup in ROLLUPS:
-        cursor.execute(rollup.rebuild()[0], {"org": org_id})
+        cursor.execute(rollup.delete(), {"org": org_id})
 
 
 def lock_org(cursor, org_id: int) -> None:
