@@ -231,8 +231,9 @@ def ingest_all(org: Org, pages: list[list]) -> None:
 
 
 def downloaded_archives(org: Org) -> list[bytes]:
-    """Every run archive's file, downloaded once."""
+    """Every run archive's file, downloaded once, in the order `import_for` reads them."""
     archives = rapidpro_client.get_client(org).get_archives(type="run").all()
+    archives.sort(key=lambda archive: (archive.start_date, archive.period or ""))
     return [fetch_file(archive.download_url) for archive in archives if archive.download_url]
 
 
@@ -256,8 +257,7 @@ def import_archives(org: Org, files: list[bytes]) -> None:
     state, _ = SyncState.objects.get_or_create(org=org, kind=SyncKind.RUNS)
     syncer = RunsSyncer(SyncContext(org, state, rapidpro_client.get_client(org), Fetcher()))
     importer = ArchiveImporter(syncer)
-    for content in files:
-        importer.ingest(content, syncer.polls)
+    importer.ingest([(content, syncer.polls) for content in files])
     importer.finish(syncer.polls)
 
 

@@ -368,11 +368,20 @@ class Answer(models.Model):
 
 class Rollup(models.Model):
     """What every rollup row has: a poll date, the contacts' region (NULL when none)
-    and a count (see tracpro.polls.rollups)."""
+    and a count (see tracpro.polls.rollups).
 
-    pollrun = models.ForeignKey(PollRun, on_delete=models.CASCADE, related_name="+")
+    Rollups are derived rows, written only from joins with the rows they reference
+    (under the org's ingest lock) and deleted by the ORM's cascades or with their
+    poll dates' org (`Rollup.delete`), like responses and answers: their keys have no
+    database constraints, which would check every row at commit (a rebuild writes a
+    row per number and word: 5 of an archive import's 23 s of rollups at 1,000,000
+    runs went to those checks), and no index where the unique key leads with them."""
+
+    pollrun = models.ForeignKey(
+        PollRun, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     region = models.ForeignKey(
-        "groups.Region", null=True, on_delete=models.CASCADE, related_name="+"
+        "groups.Region", null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
     count = models.IntegerField(default=0)
 
@@ -384,7 +393,9 @@ class AnswerTotals(Rollup):
     """A rollup of one question's answers, with the count, sum and sum of squares of
     their numbers (`value_to_use`)."""
 
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(  # the unique key leads with it: no index of its own
+        Question, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     number_count = models.IntegerField(default=0)
     number_sum = models.FloatField(default=0)
     number_sum_sq = models.FloatField(default=0, help_text="For standard deviations.")
@@ -417,8 +428,17 @@ class AnswerRollup(AnswerTotals):
         return f"{self.question_id}/{self.pollrun_id}/{self.region_id}: {self.category}"
 
 
+def leading_pollrun() -> models.ForeignKey:
+    """The poll date of a rollup whose unique key leads with it: no index of its own."""
+    return models.ForeignKey(
+        PollRun, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+
+
 class ResponseRollup(Rollup):
     """Counts of active responses of active contacts per poll date, region and status."""
+
+    pollrun = leading_pollrun()
 
     status = models.CharField(max_length=16, choices=ResponseStatus.choices)
 
@@ -434,7 +454,11 @@ class AnswerGroupRollup(AnswerTotals):
     charts filtered by a reporter group."""
 
     group = models.ForeignKey(
-        "groups.ReporterGroup", null=True, on_delete=models.CASCADE, related_name="+"
+        "groups.ReporterGroup",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
     category = models.CharField(max_length=255)
 
@@ -450,8 +474,14 @@ class AnswerGroupRollup(AnswerTotals):
 class ResponseGroupRollup(Rollup):
     """ResponseRollup split by the contact's reporter groups (group NULL: in none)."""
 
+    pollrun = leading_pollrun()
+
     group = models.ForeignKey(
-        "groups.ReporterGroup", null=True, on_delete=models.CASCADE, related_name="+"
+        "groups.ReporterGroup",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
     status = models.CharField(max_length=16, choices=ResponseStatus.choices)
 
@@ -466,7 +496,9 @@ class NumberRollup(Rollup):
     """How many answers have each `value_to_use`, per poll date and region: a poll
     date's histograms without reading its answers."""
 
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(  # the unique key leads with it: no index of its own
+        Question, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     number = models.FloatField()
 
     class Meta:
@@ -480,7 +512,9 @@ class WordRollup(Rollup):
     """How many answers contain each word, per poll date and region: word clouds
     without reading the answers."""
 
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(  # the unique key leads with it: no index of its own
+        Question, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     word = models.CharField(max_length=100)
 
     class Meta:

@@ -42,6 +42,33 @@ def copy_rows(table: str, columns: Sequence[tuple[str, str]], rows: Iterable[Seq
             copy.write_row(row)
 
 
+def copy_into(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """COPY rows (values of `fields`, in order) straight into the model's table, binary.
+    Its other columns get their fields' defaults (as `column_defaults`), an automatic
+    primary key its sequence."""
+    others = [
+        field
+        for field in model._meta.concrete_fields
+        if field.column not in fields and not (field.primary_key and field.column == "id")
+    ]
+    defaults = tuple(
+        field.get_db_prep_save(default_for(model, field), connection) for field in others
+    )
+    columns = [*fields, *(str(field.column) for field in others)]
+    statement = f"COPY {table(model)} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname, atttypid FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+            [table(model)],
+        )
+        types = dict(cursor.fetchall())
+        with cursor.cursor.copy(statement) as copy:
+            copy.set_types([types[column] for column in columns])
+            for row in rows:
+                copy.write_row((*row, *defaults) if defaults else row)
+
+
 def analyze(*tables: str) -> None:
     """Refresh the planner's statistics of these tables (cheap: ANALYZE samples).
     A table may name the columns that matter, "table (column, ...)": fewer to read."""

@@ -13,9 +13,22 @@ from tracpro.groups.models import Region
 from tracpro.groups.tests.factories import make_region
 from tracpro.orgs.models import SameDayRule
 from tracpro.polls import rollups
-from tracpro.polls.models import Answer, AnswerRollup, Question, ResponseRollup
-from tracpro.polls.tests.factories import make_pollrun, make_question, make_response
+from tracpro.polls.models import (
+    Answer,
+    AnswerRollup,
+    Question,
+    QuestionType,
+    ResponseRollup,
+    WordRollup,
+)
+from tracpro.polls.tests.factories import (
+    make_answer,
+    make_pollrun,
+    make_question,
+    make_response,
+)
 from tracpro.polls.tests.integrity import dangling_rows
+from tracpro.rapidpro.syncers.run_writer import recompute_values
 from tracpro.rapidpro.tests.sync_helpers import SIM_NOW, set_up_edu, sync
 from tracpro.simulator.testing import running_simulator
 
@@ -167,3 +180,22 @@ def test_the_rebuild_command_rebuilds_one_org_or_all(acme, beta, capsys):
     call_command("rebuild_rollups")
     assert response_rollups(beta)
     assert "beta: rollups rebuilt" in capsys.readouterr().out
+
+
+def test_words_count_the_answers_that_are_not_numbers(acme):
+    """Word clouds are of open-ended questions: the numbers of a numeric question make
+    no words, until the question stops being numeric (recompute_values)."""
+    pollrun = make_pollrun(acme)
+    boys = make_question(pollrun.poll, "boys", QuestionType.NUMERIC)
+    make_answer(make_response(pollrun, make_contact(acme)), boys, "12")
+    make_answer(make_response(pollrun, make_contact(acme)), boys, "about twelve")
+    rollups.rebuild(acme)
+
+    def words() -> set[str]:
+        return set(WordRollup.objects.filter(question=boys).values_list("word", flat=True))
+
+    assert words() == {"about", "twelve"}
+    Question.objects.filter(pk=boys.pk).update(question_type=QuestionType.OPEN)
+    recompute_values(acme, [boys.pk])
+    assert words() == {"about", "twelve", "12"}
+    assert_rollups_match_a_rebuild(acme)

@@ -7,11 +7,18 @@ INSERTs for what is new and upserts only for what was stored before. The rollups
 are kept current in the same transaction. A run older than the stored one
 changes nothing.
 An archive import writes the runs of poll dates the mirror holds nothing of yet (a
-poll's first history) without any of the lookups: `write_first_history`.
+poll's first history) without any of the lookups, by COPY straight into the
+mirror's tables: `write_first_history`.
 
-The rows come from `RunsSyncer.rows_for` (runs.py), in `RUN_COLUMNS` and
+The rows come from `RunsSyncer.staged_rows` (runs.py), in `RUN_COLUMNS` and
 `ANSWER_COLUMNS` order.
 """
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import repeat
+from zoneinfo import ZoneInfo
 
 from django.db import connection
 
@@ -28,9 +35,11 @@ from tracpro.polls.rollups import (
 from tracpro.rapidpro.sql import (
     analyze,
     column_defaults,
+    copy_into,
     copy_rows,
     create_staging_table,
     execute,
+    fetch_all,
 )
 from tracpro.rapidpro.syncers.base import Counts
 
@@ -86,8 +95,12 @@ MIRROR_TABLES = ("polls_pollrun", "polls_response", "polls_answer", "contacts_co
 class RunWriter:
     """Writes one batch of runs set-based, with the rollups in the same transaction."""
 
-    def __init__(self, org) -> None:
+    def __init__(self, org, contact_ids: dict[str, int] | None = None) -> None:
+        """`contact_ids` (contact uuid: id) may be shared by the writers of an import:
+        the ids of the org's contacts, as far as they were looked up (a contact's row
+        is never deleted while its org exists)."""
         self.org = org
+        self.contact_ids = {} if contact_ids is None else contact_ids
         self.params = {
             "org": org.pk,
             "tz": org.timezone,
@@ -100,10 +113,25 @@ class RunWriter:
         return execute(sql, {**self.params, **(extra or {})})
 
     def write(self, run_rows: list[tuple], answer_rows: list[tuple]) -> Counts:
+        """A batch of the runs endpoint's pages, rollups included."""
         self.stage()
-        copy_rows("sync_raw_runs", RUN_COLUMNS, run_rows)
-        copy_rows("sync_answers", ANSWER_COLUMNS, answer_rows)
-        return self.write_staged(len(run_rows))
+        counts = Counts()
+        self.write_general(run_rows, answer_rows, bulk=False, counts=counts)
+        return counts
+
+    def write_bulk(self, batch: "BulkBatch", first_history: bool = True) -> Counts:
+        """A batch of an archive import. It leaves the rollups and the same-day rule
+        alone: the caller recomputes both once it has written every batch
+        (`finish_bulk`). The runs of poll dates the mirror holds no response of yet
+        take `write_first_history` (unless `first_history` is off: a check of one
+        path against the other), the others the general path."""
+        self.stage()
+        counts = Counts()
+        run_rows, answer_rows = batch.runs, batch.answers
+        if first_history:
+            run_rows, answer_rows, counts.created = self.write_first_history(batch)
+        self.write_general(run_rows, answer_rows, bulk=True, counts=counts)
+        return counts
 
     def stage(self) -> None:
         """Take the org's ingest lock and create the (empty) staging tables."""
@@ -115,24 +143,16 @@ class RunWriter:
         create_staging_table("sync_answers", ANSWER_COLUMNS)
         create_staging_table("sync_groups", GROUP_COLUMNS)
 
-    def write_staged(self, staged: int, bulk: bool = False, first_history: bool = False) -> Counts:
-        """Write the `staged` runs in sync_raw_runs and their answers in sync_answers.
-
-        `bulk` (an archive import) leaves the rollups and the same-day rule alone: the
-        caller recomputes both once it has written every batch (`finish_bulk`).
-        `first_history` (with `bulk`) writes the runs of poll dates the mirror holds no
-        response of yet through `write_first_history`, the others as usual."""
-        counts = Counts()
-        if bulk and first_history:  # its rollups and same-day rule come after
-            counts.created = self.write_first_history()
-            staged -= counts.created
-        if staged:
-            self.write_updates(staged, bulk, counts)
+    def write_general(
+        self, run_rows: list[tuple], answer_rows: list[tuple], bulk: bool, counts: Counts
+    ) -> None:
+        if run_rows:
+            copy_rows("sync_raw_runs", RUN_COLUMNS, run_rows)
+            copy_rows("sync_answers", ANSWER_COLUMNS, answer_rows)
+            self.write_updates(len(run_rows), bulk, counts)
         execute(
-            "DROP TABLE IF EXISTS sync_raw_runs, sync_stored, sync_runs, sync_answers, "
-            "sync_groups, sync_first_days, sync_first_runs"
+            "DROP TABLE IF EXISTS sync_raw_runs, sync_stored, sync_runs, sync_answers, sync_groups"
         )
-        return counts
 
     def write_updates(self, staged: int, bulk: bool, counts: Counts) -> None:
         """The path for runs the mirror may hold already, in any version: each run is
@@ -170,34 +190,102 @@ class RunWriter:
             self.run(SAME_DAY_FOR_GROUPS)
             tracker.after()
 
-    def write_first_history(self) -> int:
-        """The staged runs of poll dates the mirror holds no response of yet (a poll's
-        first history, most of an archive import): each is new, so none is looked up,
-        none is compared with stored responses and none deactivates a stored one.
-        Their responses and answers are inserted in one statement. The staged runs of
-        other poll dates stay for `write_updates`. Returns how many were written."""
-        execute("DROP TABLE IF EXISTS sync_first_days")  # see create_staging_table
-        with joining_by_index():  # a few lookups per poll and day, not the org's responses
-            self.run(FIRST_DAYS, {"restart": Message.Kind.RESTART})
-        create_staging_table("sync_first_runs", RUN_COLUMNS)
-        moved = self.run(MOVE_FIRST_RUNS)
-        if moved:
-            self.create_contacts("sync_first_runs")
-            self.create_day_poll_dates("sync_first_runs")
-            response_columns, response_values, response_params = column_defaults(
-                Response, RESPONSE_FIELDS
+    def write_first_history(self, batch: "BulkBatch") -> tuple[list[tuple], list[tuple], int]:
+        """The runs of poll dates the mirror holds no response of yet (a poll's first
+        history, most of an archive import): each is new, so none is looked up, none
+        is compared with stored responses and none deactivates a stored one, and the
+        active one of each contact's runs of a poll date is its latest in the batch.
+        Their responses and answers are copied straight into the mirror's tables (what
+        the bench's floor measures), column by column: few Python steps per row, as
+        the archive reader's thread needs the interpreter meanwhile. Returns the other
+        runs and their answers, for the general path, and how many runs were written."""
+        if not batch.first_created:
+            return batch.runs, batch.answers, 0
+        polls, days = zip(*batch.first_created, strict=True)
+        params = {"polls": list(polls), "days": list(days), "restart": Message.Kind.RESTART}
+        first_days = set(fetch_all(FIRST_DAYS, {**self.params, **params}))
+        if not first_days:
+            return batch.runs, batch.answers, 0
+        runs, rest, keys, latest = batch.runs, [], batch.keys, batch.latest
+        if len(first_days) < len(batch.first_created) or None in keys:
+            first = [index for index, key in enumerate(keys) if key in first_days]
+            rest = [runs[index] for index, key in enumerate(keys) if key not in first_days]
+            runs = [runs[index] for index in first]
+            keys, latest = [keys[index] for index in first], [latest[index] for index in first]
+        uuids, _, _, contacts, names, statuses, created, updated, modified = zip(*runs, strict=True)
+        contact_ids = self.find_contacts(dict(zip(contacts, names, strict=True)))
+        pollruns = self.day_poll_dates(batch, first_days)
+        ids = self.response_ids(len(runs))
+        contact_column = list(map(contact_ids.__getitem__, contacts))
+        pollrun_column = [pollruns[key] for key in keys if key is not None]  # (none is None)
+        copy_into(
+            Response,
+            RESPONSE_FIELDS,
+            zip(
+                ids, repeat(self.org.pk, len(runs)), uuids, pollrun_column, contact_column,
+                statuses, created, updated, modified, latest, strict=True,
+            ),
+        )  # fmt: skip
+        answers = batch.answers
+        response_ids = dict(zip(uuids, ids, strict=True))
+        if rest:
+            picked = [index for index, row in enumerate(answers) if row[0] in response_ids]
+            rest_answers = [row for row in answers if row[0] not in response_ids]
+            answers = [answers[index] for index in picked]
+            answer_days = [batch.answer_days[index] for index in picked]
+            values = [batch.answer_values[index] for index in picked]
+        else:
+            rest_answers, answer_days, values = [], batch.answer_days, batch.answer_values
+        if answers:
+            contact_of = dict(zip(uuids, contact_column, strict=True))
+            run_uuids, questions, texts, categories, numbers, submitted, _ = zip(
+                *answers, strict=True
             )
-            answer_columns, answer_values, answer_params = column_defaults(Answer, ANSWER_FIELDS)
-            self.run(
-                INSERT_FIRST_HISTORY.format(
-                    response_columns=response_columns,
-                    response_values=response_values,
-                    answer_columns=answer_columns,
-                    answer_values=answer_values,
+            copy_into(
+                Answer,
+                ANSWER_FIELDS,
+                zip(
+                    map(response_ids.__getitem__, run_uuids), questions,
+                    map(contact_of.__getitem__, run_uuids), texts, categories, numbers, values,
+                    submitted, answer_days, strict=True,
                 ),
-                {**response_params, **answer_params},
-            )
-        return moved
+            )  # fmt: skip
+        return rest, rest_answers, len(runs)
+
+    def day_poll_dates(
+        self, batch: "BulkBatch", first_days: set[tuple[int, date]]
+    ) -> dict[tuple[int, date], int]:
+        """The ids of the day poll dates of these (poll, local day), created if missing."""
+        polls, days = (list(column) for column in zip(*first_days, strict=True))
+        self.create_day_poll_dates(
+            "unnest(%(polls)s::bigint[], %(created)s::timestamptz[], %(days)s::date[])"
+            " AS s(poll_id, created_on, local_day)",
+            {
+                "polls": polls,
+                "created": [batch.first_created[key] for key in first_days],
+                "days": days,
+            },
+        )
+        rows = fetch_all(
+            """
+            SELECT pr.poll_id, pr.local_date, pr.id
+            FROM unnest(%(polls)s::bigint[], %(days)s::date[]) AS d(poll_id, local_day)
+            JOIN polls_pollrun pr ON pr.poll_id = d.poll_id AND pr.kind = %(day)s
+                                 AND pr.local_date = d.local_day
+            """,
+            {**self.params, "polls": polls, "days": days},
+        )
+        return {(poll_id, day): pk for poll_id, day, pk in rows}
+
+    def response_ids(self, count: int) -> list[int]:
+        """`count` new ids from the responses' sequence (safe under the org's ingest
+        lock, as SYNC_RUNS' ids)."""
+        sequence = fetch_all(RESPONSE_SEQUENCE)[0][0]
+        rows = fetch_all(
+            "SELECT nextval(%(sequence)s::regclass) FROM generate_series(1, %(count)s)",
+            {"sequence": sequence, "count": count},
+        )
+        return [pk for (pk,) in rows]
 
     def prepare_rows(self) -> None:
         """The contacts and poll dates the runs need, then `sync_runs`: each run with
@@ -207,7 +295,7 @@ class RunWriter:
             "DELETE FROM sync_answers a "
             "WHERE NOT EXISTS (SELECT 1 FROM sync_raw_runs s WHERE s.run_uuid = a.run_uuid)"
         )
-        self.create_contacts("sync_raw_runs")
+        self.create_contacts("sync_raw_runs s")
         columns, values, params = column_defaults(PollRun, POLLRUN_FIELDS)
         self.run(
             f"""
@@ -222,47 +310,65 @@ class RunWriter:
             """,  # noqa: S608 - identifiers from model metadata
             params,
         )
-        self.create_day_poll_dates("sync_raw_runs")
+        self.create_day_poll_dates(
+            "(SELECT poll_id, created_on, (created_on AT TIME ZONE %(tz)s)::date AS local_day"
+            " FROM sync_raw_runs WHERE start_uuid IS NULL) s"
+        )
         execute("DROP TABLE IF EXISTS sync_runs")  # see create_staging_table
         self.run(SYNC_RUNS)
         analyze("sync_runs (run_uuid, pollrun_id, contact_id, is_new, activate)")
 
-    def create_contacts(self, runs: str) -> None:
-        """The contacts of the staged `runs` (a staging table) the mirror lacks."""
+    def find_contacts(self, names: dict[str, str | None]) -> dict[str, int]:
+        """The ids of these contacts (uuid: name), by `contact_ids` and else from the
+        mirror, where those it lacks are created (as `create_contacts`)."""
+        known = self.contact_ids
+        missing = [uuid for uuid in names if uuid not in known]
+        if missing:
+            known.update(fetch_all(CONTACT_IDS, {"org": self.org.pk, "uuids": missing}))
+            missing = [uuid for uuid in missing if uuid not in known]
+        if missing:
+            self.create_contacts(
+                "unnest(%(uuids)s::text[], %(names)s::text[]) AS s(contact_uuid, contact_name)",
+                {"uuids": missing, "names": [names[uuid] for uuid in missing]},
+            )
+            known.update(fetch_all(CONTACT_IDS, {"org": self.org.pk, "uuids": missing}))
+        return known
+
+    def create_contacts(self, runs: str, extra: dict | None = None) -> None:
+        """The contacts the mirror lacks of `runs` (a relation with contact_uuid and
+        contact_name)."""
         columns, values, params = column_defaults(Contact, ["org_id", "uuid", "name", "is_active"])
         self.run(
             f"""
             INSERT INTO contacts_contact (org_id, uuid, name, is_active{columns})
             SELECT DISTINCT ON (s.contact_uuid)
                    %(org)s, s.contact_uuid, coalesce(s.contact_name, ''), false{values}
-            FROM {runs} s
+            FROM {runs}
             WHERE NOT EXISTS (  -- most are known: a lookup each, then few rows to sort
                 SELECT 1 FROM contacts_contact c
                 WHERE c.org_id = %(org)s AND c.uuid = s.contact_uuid)
             ORDER BY s.contact_uuid
             ON CONFLICT (org_id, uuid) WHERE uuid IS NOT NULL DO NOTHING
             """,  # noqa: S608 - identifiers from model metadata
-            params,
+            {**params, **(extra or {})},
         )
 
-    def create_day_poll_dates(self, runs: str) -> None:
-        """The poll dates by day of the staged `runs` without a flow start (created, or
-        dated back to an earlier first run)."""
+    def create_day_poll_dates(self, runs: str, extra: dict | None = None) -> None:
+        """The poll dates by day of `runs` (a relation with poll_id, created_on and
+        local_day, of runs without a flow start): created, or dated back to an
+        earlier first run."""
         columns, values, params = column_defaults(PollRun, POLLRUN_FIELDS)
         self.run(
             f"""
             INSERT INTO polls_pollrun AS pr ({", ".join(POLLRUN_FIELDS)}{columns})
-            SELECT poll_id, %(day)s, NULL, min(created_on), local_day{values}
-            FROM (
-                SELECT poll_id, created_on, (created_on AT TIME ZONE %(tz)s)::date AS local_day
-                FROM {runs} WHERE start_uuid IS NULL
-            ) runs
-            GROUP BY poll_id, local_day
+            SELECT s.poll_id, %(day)s, NULL, min(s.created_on), s.local_day{values}
+            FROM {runs}
+            GROUP BY s.poll_id, s.local_day
             ON CONFLICT (poll_id, local_date) WHERE kind = 'day' DO UPDATE
                 SET conducted_on = EXCLUDED.conducted_on
                 WHERE EXCLUDED.conducted_on < pr.conducted_on
             """,  # noqa: S608 - identifiers from model metadata
-            params,
+            {**params, **(extra or {})},
         )
 
     def name_scope(self, tracker: RollupTracker) -> None:
@@ -454,11 +560,11 @@ ANSWER_VALUES = """
     x.submitted_on, (x.submitted_on AT TIME ZONE %(tz)s)::date
 """
 
-# A poll's first history (write_first_history): the (poll, local day) of staged runs
-# without a start where the poll's day poll date holds no response and no flow start
-# of the poll was conducted, nor any of its poll dates restarted, before the day
-# ended. Their runs are then all new, and each contact's active response there is
-# decided among the batch's runs alone:
+# A poll's first history (write_first_history): of the (poll, local day) of runs
+# without a start, those where the poll's day poll date holds no response and no
+# flow start of the poll was conducted, nor any of its poll dates restarted, before
+# the day ended. Their runs are then all new, and each contact's active response
+# there is decided among the batch's runs alone:
 # - a stored copy of a run has the run's created_on (RapidPro never changes it), so
 #   it lies in that day's poll date (first test), in a flow start's conducted
 #   before the run was created (second test) or in a poll date TracPro restarted
@@ -466,13 +572,13 @@ ANSWER_VALUES = """
 # - the day's poll date holds no response that could be active instead.
 # A later batch of the same archive, or of another archive, that reaches the same
 # poll date finds responses there and goes the usual way (write_updates).
+CONTACT_IDS = (
+    "SELECT uuid, id FROM contacts_contact WHERE org_id = %(org)s AND uuid = ANY(%(uuids)s)"
+)
+RESPONSE_SEQUENCE = "SELECT pg_get_serial_sequence('polls_response', 'id')"  # looked up once
 FIRST_DAYS = """
-    CREATE TEMP TABLE sync_first_days ON COMMIT DROP AS
     SELECT d.poll_id, d.local_day
-    FROM (
-        SELECT DISTINCT poll_id, (created_on AT TIME ZONE %(tz)s)::date AS local_day
-        FROM sync_raw_runs WHERE start_uuid IS NULL
-    ) d
+    FROM unnest(%(polls)s::bigint[], %(days)s::date[]) AS d(poll_id, local_day)
     WHERE NOT EXISTS (
         SELECT 1 FROM polls_pollrun pd JOIN polls_response r ON r.pollrun_id = pd.id
         WHERE pd.poll_id = d.poll_id AND pd.kind = %(day)s AND pd.local_date = d.local_day
@@ -486,43 +592,56 @@ FIRST_DAYS = """
           AND m.created_on < (d.local_day + 1)::timestamp AT TIME ZONE %(tz)s
     )
 """
-# Those days' runs move from sync_raw_runs to sync_first_runs.
-MOVE_FIRST_RUNS = """
-    WITH moved AS (
-        DELETE FROM sync_raw_runs s USING sync_first_days d
-        WHERE s.start_uuid IS NULL AND d.poll_id = s.poll_id
-          AND d.local_day = (s.created_on AT TIME ZONE %(tz)s)::date
-        RETURNING s.*
-    )
-    INSERT INTO sync_first_runs SELECT * FROM moved
-"""
-# Their responses, ids from the sequence (as SYNC_RUNS), each contact's latest run per
-# poll date active (by creation then run uuid, as SYNC_RUNS), and their answers, which
-# take the new responses' ids from the response insert itself. Contacts are looked up
-# one run at a time, as in SYNC_RUNS.
-INSERT_FIRST_HISTORY = f"""
-    WITH runs AS (
-        SELECT s.*, pd.id AS pollrun_id,
-               (SELECT c.id FROM contacts_contact c
-                WHERE c.org_id = %(org)s AND c.uuid = s.contact_uuid) AS contact_id
-        FROM sync_first_runs s
-        JOIN polls_pollrun pd
-            ON pd.poll_id = s.poll_id AND pd.kind = %(day)s
-               AND pd.local_date = (s.created_on AT TIME ZONE %(tz)s)::date
-    ), responses AS (
-        INSERT INTO polls_response ({", ".join(RESPONSE_FIELDS)}{{response_columns}})
-        SELECT nextval(pg_get_serial_sequence('polls_response', 'id')), %(org)s, run_uuid,
-               pollrun_id, contact_id, status, created_on, updated_on, modified_on,
-               row_number() OVER (
-                   PARTITION BY pollrun_id, contact_id ORDER BY created_on DESC, run_uuid DESC
-               ) = 1{{response_values}}
-        FROM runs
-        RETURNING id AS response_id, run_uuid, contact_id
-    )
-    INSERT INTO polls_answer ({", ".join(ANSWER_FIELDS)}{{answer_columns}})
-    SELECT {ANSWER_VALUES}{{answer_values}}
-    FROM sync_answers x JOIN responses s ON s.run_uuid = x.run_uuid
-"""  # noqa: S608 - identifiers from model metadata
+
+
+@dataclass
+class BulkBatch:
+    """A batch of runs for `RunWriter.write_bulk`, with what its first-history path
+    needs worked out before the batch's transaction (`bulk_batch`: the archive
+    reader's thread does it while Postgres writes the batch before)."""
+
+    runs: list[tuple]  # RUN_COLUMNS
+    answers: list[tuple]  # ANSWER_COLUMNS
+    failed: int  # lines that are not a run TracPro can keep
+    keys: list[tuple[int, date] | None]  # each run's (poll, local day); None: a flow start
+    latest: list[bool]  # is each run its contact's latest of its poll and day here?
+    first_created: dict[tuple[int, date], datetime]  # (poll, day): its first run's creation
+    answer_days: list[date]  # each answer's local day
+    answer_values: list[float | None]  # each answer's value_to_use, as ANSWER_VALUES
+
+
+def bulk_batch(
+    runs: list[tuple],
+    answers: list[tuple],
+    failed: int,
+    tz: ZoneInfo,
+    days: Sequence[date | None] | None = None,
+) -> BulkBatch:
+    """A BulkBatch of these rows (`days`: the runs' local days, if known). The latest
+    of a contact's runs goes by creation then run uuid, as SYNC_RUNS (run uuids compare
+    alike byte by byte and by any collation)."""
+    if days is None:
+        days = [None if row[2] else row[6].astimezone(tz).date() for row in runs]
+    keys: list[tuple[int, date] | None] = [
+        None if day is None else (row[1], day) for row, day in zip(runs, days, strict=True)
+    ]
+    first_created: dict[tuple[int, date], datetime] = {}
+    newest: dict[tuple, tuple[datetime, str, int]] = {}  # (poll, day, contact): latest run
+    for index, (row, key) in enumerate(zip(runs, keys, strict=True)):
+        if key is None:
+            continue
+        if key not in first_created or row[6] < first_created[key]:
+            first_created[key] = row[6]
+        best = newest.get((key, row[3]))
+        if best is None or (row[6], row[0]) > best[:2]:
+            newest[(key, row[3])] = (row[6], row[0], index)
+    latest = [False] * len(runs)
+    for _, _, index in newest.values():
+        latest[index] = True
+    answer_days = [row[5].astimezone(tz).date() for row in answers]
+    answer_values = [row[4] if row[6] else None for row in answers]
+    return BulkBatch(runs, answers, failed, keys, latest, first_created, answer_days, answer_values)
+
 
 # The answers of a batch are written with value_to_use = their own number (what
 # the rule gives an answer alone on its day); this corrects the days with several.
@@ -586,7 +705,7 @@ def finish_bulk(org, question_ids: list[int]) -> None:
         lock_org(cursor, org.pk)
     analyze(*MIRROR_TABLES)  # the bulk write left the statistics behind
     execute(SAME_DAY_FOR_QUESTIONS, {"rule": org.same_day_rule, "questions": question_ids})
-    rebuild(org)
+    rebuild(org, analyzed=True)
 
 
 # A new time zone: poll dates of flow starts get the new local day of their first run;

@@ -26,6 +26,7 @@ Each batch is written set-based by `RunWriter` (run_writer.py).
 """
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -325,39 +326,69 @@ class RunsSyncer(Syncer):
             analyze(*MIRROR_TABLES)
 
     def rows_for(self, poll: Poll, run: Run) -> tuple[tuple, list[tuple]]:
+        values = (
+            (key, value.value, value.category, value.time)
+            for key, value in (run.values or {}).items()
+            if value is not None
+        )
+        return self.staged_rows(
+            poll.pk,
+            run.uuid,
+            run.start.uuid if run.start and run.start.uuid else None,
+            run.contact.uuid,
+            run.contact.name,
+            bool(run.responded),
+            run.exit_type == "completed",
+            run.created_on,
+            run.modified_on,
+            values,
+        )
+
+    def staged_rows(
+        self,
+        poll_id: int,
+        uuid: str,
+        start_uuid: str | None,
+        contact_uuid: str,
+        contact_name: object,
+        responded: bool,
+        completed: bool,
+        created_on: datetime,
+        modified_on: datetime,
+        values: Iterable[tuple[str, object, object, datetime | None]],
+    ) -> tuple[tuple, list[tuple]]:
+        """A run's row (`RUN_COLUMNS`) and its answers' rows (`ANSWER_COLUMNS`), from
+        the run's facts and its results as (key, value, category, time): what the
+        runs endpoint's pages and the archives' lines both become."""
         answers = []
         answered_times = []
         timed_out = False
-        for key, value in (run.values or {}).items():
-            if value is None:
-                continue
-            text = clean_text(value.value) or ""
-            category = clean_text(value.category, 255) or ""
-            question = self.questions.get((poll.pk, key))
+        for key, value, raw_category, time in values:
+            text = clean_text(value) or ""
+            category = clean_text(raw_category, 255) or ""
+            question = self.questions.get((poll_id, key))
             if question.timed_out(text, category) if question else is_timeout(text, category):
                 timed_out = True
                 continue  # a timeout is never an answer
-            answered_times.append(value.time or run.modified_on)
+            submitted = time or modified_on
+            answered_times.append(submitted)
             if question is None:
                 continue
             if not question.categories:
                 category = ""  # "All Responses" of an open-ended question
-            submitted = value.time or run.modified_on
             number = parse_number(text)
-            answers.append(
-                (run.uuid, question.pk, text, category, number, submitted, question.numeric)
-            )
-        status = ResponseStatus.of(bool(run.responded), run.exit_type == "completed", timed_out)
+            answers.append((uuid, question.pk, text, category, number, submitted, question.numeric))
+        status = ResponseStatus.of(responded, completed, timed_out)
         row = (
-            run.uuid,
-            poll.pk,
-            run.start.uuid if run.start and run.start.uuid else None,
-            run.contact.uuid,
-            clean_text(run.contact.name, 128),
+            uuid,
+            poll_id,
+            start_uuid,
+            contact_uuid,
+            clean_text(contact_name, 128),
             status,
-            run.created_on,
-            max(answered_times, default=run.created_on),
-            run.modified_on,
+            created_on,
+            max(answered_times, default=created_on),
+            modified_on,
         )
         return row, answers
 

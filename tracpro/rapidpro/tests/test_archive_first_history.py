@@ -30,8 +30,7 @@ def importer_for(org: Org) -> ArchiveImporter:
 def import_all(org: Org, files: list[bytes], first_history: bool) -> None:
     importer = importer_for(org)
     polls = importer.syncer.polls
-    for content in files:
-        importer.ingest(content, polls, first_history=first_history)
+    importer.ingest([(content, polls) for content in files], first_history=first_history)
     importer.finish(polls)
 
 
@@ -92,7 +91,7 @@ def empty_mirror(org: Org) -> None:
 def test_first_history_writes_what_the_general_path_writes(acme, monkeypatch):
     # Small batches: poll dates reach over batch (and archive) boundaries, so later
     # batches mix first-history days with days an earlier batch wrote.
-    monkeypatch.setattr(archives, "BYTES_PER_BATCH", 64 * 1024)
+    monkeypatch.setattr(archives, "RUNS_PER_BATCH", 150)
     with running_simulator(
         seed=11, contacts=150, runs=3000, now=SIM_NOW, archive_days=20, delete_archived=True
     ) as simulator:
@@ -116,7 +115,7 @@ def test_first_history_writes_what_the_general_path_writes(acme, monkeypatch):
     for name in general:
         assert first[name] == general[name], name
     statements = [query["sql"] for query in queries.captured_queries]
-    checks = sum("CREATE TEMP TABLE sync_first_days" in sql for sql in statements)
+    checks = sum("AS d(poll_id, local_day)" in sql for sql in statements)
     lookups = sum("CREATE TEMP TABLE sync_stored" in sql for sql in statements)
     assert 0 < lookups < checks  # both paths ran, the first-history one alone in some batches
 
