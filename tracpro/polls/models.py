@@ -243,7 +243,7 @@ class ResponseStatus(models.TextChoices):
 
     @classmethod
     def of(cls, responded: bool, completed: bool, timed_out: bool) -> "ResponseStatus":
-        """The status of a run (the archive import decides the same in SQL)."""
+        """The status of a run (`RunsSyncer.staged_rows`, for pages and archives alike)."""
         if not responded:
             return cls.EMPTY
         return cls.COMPLETE if completed and not timed_out else cls.PARTIAL
