@@ -54,9 +54,9 @@ logger = logging.getLogger(__name__)
 # where a day ends (see `ArchiveImporter.batches`), so it may hold a day's runs more.
 RUNS_PER_BATCH = 50_000
 MAX_BATCH = 4 * RUNS_PER_BATCH  # a day that holds more is cut (the rest goes the general way)
-# The file goes by modified_on; a third of the runs of RapidPro's usual flows end the
-# local day after they started (the bench's archives: 66 % the same day, 34 % the
-# next, 0.1 % later), so the runs of the last two days read wait for the next batch.
+# The file goes by modified_on, and a run often ends the local day after it started
+# (in the bench's archives 66 % the same day, 34 % the next, 0.1 % later), so the runs
+# of the last two days read wait for the next batch.
 HELD_BACK_DAYS = 2
 BYTES_PER_BLOCK = 8 * 1024 * 1024  # decompressed at a time
 IMPORT_WORK_MEM = "128MB"  # the general path's sorts (one per run) stay in memory

@@ -203,7 +203,8 @@ class RunWriter:
             return batch.runs, batch.answers, 0
         polls, days = zip(*batch.first_created, strict=True)
         params = {"polls": list(polls), "days": list(days), "restart": Message.Kind.RESTART}
-        first_days = set(fetch_all(FIRST_DAYS, {**self.params, **params}))
+        with joining_by_index():  # a few lookups per poll and day, not the org's responses
+            first_days = set(fetch_all(FIRST_DAYS, {**self.params, **params}))
         if not first_days:
             return batch.runs, batch.answers, 0
         runs, rest, keys, latest = batch.runs, [], batch.keys, batch.latest
