@@ -616,9 +616,10 @@ def main() -> int:
     copy_seconds = median_seconds(lambda: copy_export(orgs["big"], polls["big"]), repeats=3)
     export_ratio = export_seconds / copy_seconds
     rss_growth = max(growth)
+    urls = {s: pages(orgs[s], polls[s]) for s in orgs}
     page_times = {
-        name: {s: page_seconds(orgs[s], users[s], pages(orgs[s], polls[s])[name]) for s in orgs}
-        for name in pages(orgs["big"], polls["big"])
+        name: {s: page_seconds(orgs[s], users[s], urls[s][name]) for s in orgs}
+        for name in urls["big"]
     }
 
     began = time.perf_counter()

@@ -118,7 +118,7 @@ def prepare_database(args: argparse.Namespace) -> None:
 def seeded(args: argparse.Namespace) -> bool:
     """Whether the database holds the orgs, users and recent dates asked for."""
     from tracpro.orgs.models import Membership, Org
-    from tracpro.polls.models import Answer, PollRun
+    from tracpro.polls.models import PollRun
 
     orgs = {org.subdomain: org for org in Org.objects.filter(subdomain__in=["big", "small"])}
     if set(orgs) != {"big", "small"}:
@@ -132,7 +132,7 @@ def seeded(args: argparse.Namespace) -> bool:
     wanted = {"big": args.answers, "small": args.small}
     slack = seeding.QUESTIONS * seeding.DATES
     return all(
-        abs(Answer.objects.filter(response__org=orgs[name]).count() - size) <= slack
+        abs(seeding.weekly_answers(orgs[name]).count() - size) <= slack
         for name, size in wanted.items()
     )
 
@@ -182,21 +182,10 @@ def user_email(number: int) -> str:
 
 def seed_demo(simulator_url: str) -> None:
     """The demo orgs against the simulator, in development mode (seed_demo's rule)."""
-    env = {
-        **os.environ,
-        "DEBUG": "1",
-        "SIMULATOR_URL": simulator_url,
-        "REDIS_URL": redis_url(),
-        "DATABASE_URL": os.environ["DATABASE_URL"],
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "seed_demo"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
+    from tracpro.tests.production import development_env, manage
+
+    env = development_env(SIMULATOR_URL=simulator_url, REDIS_URL=redis_url())
+    result = manage("seed_demo", env=env, timeout=1800)
     if result.returncode:
         raise RuntimeError(f"seed_demo failed:\n{result.stdout}\n{result.stderr}")
 

@@ -106,6 +106,8 @@ def most_active_regions(scope: RegionScope, pollrun_ids: list[int]) -> list[Rank
 
 def most_active_groups(scope: RegionScope, pollrun_ids: list[int]) -> list[Ranked]:
     """Reporter groups with the most responses (partial or complete) in the last 30 days."""
+    if not pollrun_ids:
+        return []
     names = dict(ReporterGroup.objects.for_org(scope.org).active().values_list("pk", "name"))
     totals: Counter = Counter()
     for group_id, status, count in group_response_rows(

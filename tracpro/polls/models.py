@@ -366,6 +366,14 @@ class Answer(models.Model):
         super().save(*args, **kwargs)
 
 
+def leading_key(model: type[models.Model]) -> models.ForeignKey:
+    """A rollup's key its unique key leads with: no index of its own (and, as every
+    rollup key, no database constraint: see Rollup)."""
+    return models.ForeignKey(
+        model, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+
+
 class Rollup(models.Model):
     """What every rollup row has: a poll date, the contacts' region (NULL when none)
     and a count (see tracpro.polls.rollups).
@@ -393,9 +401,7 @@ class AnswerTotals(Rollup):
     """A rollup of one question's answers, with the count, sum and sum of squares of
     their numbers (`value_to_use`)."""
 
-    question = models.ForeignKey(  # the unique key leads with it: no index of its own
-        Question, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
+    question = leading_key(Question)
     number_count = models.IntegerField(default=0)
     number_sum = models.FloatField(default=0)
     number_sum_sq = models.FloatField(default=0, help_text="For standard deviations.")
@@ -428,17 +434,10 @@ class AnswerRollup(AnswerTotals):
         return f"{self.question_id}/{self.pollrun_id}/{self.region_id}: {self.category}"
 
 
-def leading_pollrun() -> models.ForeignKey:
-    """The poll date of a rollup whose unique key leads with it: no index of its own."""
-    return models.ForeignKey(
-        PollRun, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
-
-
 class ResponseRollup(Rollup):
     """Counts of active responses of active contacts per poll date, region and status."""
 
-    pollrun = leading_pollrun()
+    pollrun = leading_key(PollRun)
 
     status = models.CharField(max_length=16, choices=ResponseStatus.choices)
 
@@ -474,7 +473,7 @@ class AnswerGroupRollup(AnswerTotals):
 class ResponseGroupRollup(Rollup):
     """ResponseRollup split by the contact's reporter groups (group NULL: in none)."""
 
-    pollrun = leading_pollrun()
+    pollrun = leading_key(PollRun)
 
     group = models.ForeignKey(
         "groups.ReporterGroup",
@@ -496,9 +495,7 @@ class NumberRollup(Rollup):
     """How many answers have each `value_to_use`, per poll date and region: a poll
     date's histograms without reading its answers."""
 
-    question = models.ForeignKey(  # the unique key leads with it: no index of its own
-        Question, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
+    question = leading_key(Question)
     number = models.FloatField()
 
     class Meta:
@@ -512,9 +509,7 @@ class WordRollup(Rollup):
     """How many answers contain each word, per poll date and region: word clouds
     without reading the answers."""
 
-    question = models.ForeignKey(  # the unique key leads with it: no index of its own
-        Question, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
+    question = leading_key(Question)
     word = models.CharField(max_length=100)
 
     class Meta:

@@ -143,15 +143,13 @@ class ArchiveImporter:
         than what the API served) take the writer's first-history path;
         `first_history=False` sends every run the general way (a check of one
         against the other)."""
-        counts = Counts()
         with without_cycle_collection():
-            self.write_batches(read_ahead(self.batches(files)), first_history, counts)
+            counts = self.write_batches(read_ahead(self.batches(files)), first_history)
         self.syncer.counts.add(counts)
         return counts
 
-    def write_batches(
-        self, batches: Iterator[BulkBatch], first_history: bool, counts: Counts
-    ) -> None:
+    def write_batches(self, batches: Iterator[BulkBatch], first_history: bool) -> Counts:
+        counts = Counts()
         for batch in batches:
             with transaction.atomic():
                 tune_batch_transaction()
@@ -160,6 +158,7 @@ class ArchiveImporter:
                 written = writer.write_bulk(batch, first_history)
                 written.failed += batch.failed
                 counts.add(written)
+        return counts
 
     def batches(self, files: Iterable[tuple[bytes | IO[bytes], list[Poll]]]) -> Iterator[BulkBatch]:
         """The files' runs of their polls as the writer's rows, each run once in its
@@ -169,7 +168,7 @@ class ArchiveImporter:
         in one batch, which finds it empty and writes it through the first-history
         path (a run modified days after it was created reaches its poll date later,
         the general way)."""
-        tz = ZoneInfo(self.org.timezone)
+        tz = self.org.tz
         pending: dict[str, tuple[ArchivedRun, date]] = {}  # run uuid: (run, local day)
         failed, cut_at = 0, RUNS_PER_BATCH
         for line, flows in lines_of(files):
@@ -185,7 +184,10 @@ class ArchiveImporter:
             if known is None or known[0].modified_on < run.modified_on:
                 pending[run.uuid] = (run, run.created_on.astimezone(tz).date())
             if len(pending) >= cut_at:
-                ready, pending = held_back_last_days(pending, len(pending) >= MAX_BATCH)
+                if len(pending) >= MAX_BATCH:
+                    ready, pending = list(pending.values()), {}
+                else:
+                    ready, pending = held_back_last_days(pending)
                 if ready:
                     yield self.rows_of(ready, failed, tz)
                     failed = 0
@@ -315,14 +317,11 @@ def parse_time(text: object) -> datetime | None:
 
 
 def held_back_last_days(
-    pending: dict[str, tuple[ArchivedRun, date]], full: bool
+    pending: dict[str, tuple[ArchivedRun, date]],
 ) -> tuple[list[tuple[ArchivedRun, date]], dict[str, tuple[ArchivedRun, date]]]:
     """The pending runs created before the last HELD_BACK_DAYS local days among them,
     and those of the last days, which lines still to come may add to (a run is
-    modified, and archived, up to a day or so after it was created). When `full`,
-    every run is ready whatever its day."""
-    if full:
-        return list(pending.values()), {}
+    modified, and archived, up to a day or so after it was created)."""
     since = max(day for _, day in pending.values()) - timedelta(days=HELD_BACK_DAYS - 1)
     held = {uuid: item for uuid, item in pending.items() if item[1] >= since}
     return [item for item in pending.values() if item[1] < since], held

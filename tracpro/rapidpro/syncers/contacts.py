@@ -283,8 +283,7 @@ class ContactsSyncer(Syncer):
             DELETE FROM sync_contacts s USING contacts_contact c
             WHERE c.id = s.contact_id AND c.region_id IS NOT DISTINCT FROM s.region_id
               AND c.is_active = s.is_active
-              AND ARRAY(SELECT m.reportergroup_id FROM {through} m
-                        WHERE m.contact_id = c.id ORDER BY 1) = s.reporter_ids
+              AND {reporter_ids(through)} = s.reporter_ids
             """  # noqa: S608 - identifiers from model metadata
         )
         return self.write_staged(upsert=False).updated
@@ -295,14 +294,14 @@ class ContactsSyncer(Syncer):
         tracker = None
         through = table(Contact.reporter_groups.through)
         # Responses of contacts whose region, is_active or reporter groups change
-        # (the rollups split by each of them).
+        # (the rollups split by each of them): the contacts first, each tested once.
         scope = f"""
-            SELECT r.id FROM sync_contacts s
-            JOIN contacts_contact c ON c.id = s.contact_id
-            JOIN polls_response r ON r.contact_id = c.id
-            WHERE c.region_id IS DISTINCT FROM s.region_id OR c.is_active <> s.is_active
-               OR ARRAY(SELECT m.reportergroup_id FROM {through} m
-                        WHERE m.contact_id = c.id ORDER BY 1) IS DISTINCT FROM s.reporter_ids
+            SELECT r.id FROM polls_response r WHERE r.contact_id IN (
+                SELECT s.contact_id FROM sync_contacts s
+                JOIN contacts_contact c ON c.id = s.contact_id
+                WHERE c.region_id IS DISTINCT FROM s.region_id OR c.is_active <> s.is_active
+                   OR {reporter_ids(through)} IS DISTINCT FROM s.reporter_ids
+            )
         """  # noqa: S608 - identifiers from model metadata
         if fetch_all(f"SELECT EXISTS ({scope})")[0][0]:
             tracker = RollupTracker(self.org)
@@ -418,3 +417,12 @@ def stage_row(contact: RemoteContact, deleted: bool) -> tuple:
 
 def modified_on(contact: RemoteContact):
     return contact.modified_on
+
+
+def reporter_ids(through: str) -> str:
+    """SQL: the reporter group ids contact `c` is stored with, in order (as the staged
+    `reporter_ids`)."""
+    return (
+        f"ARRAY(SELECT m.reportergroup_id FROM {through} m "  # noqa: S608 - a model's table
+        "WHERE m.contact_id = c.id ORDER BY 1)"
+    )

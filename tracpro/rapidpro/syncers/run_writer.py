@@ -114,7 +114,7 @@ class RunWriter:
 
     def write(self, run_rows: list[tuple], answer_rows: list[tuple]) -> Counts:
         """A batch of the runs endpoint's pages, rollups included."""
-        self.stage()
+        self.lock()
         counts = Counts()
         self.write_general(run_rows, answer_rows, bulk=False, counts=counts)
         return counts
@@ -125,7 +125,7 @@ class RunWriter:
         (`finish_bulk`). The runs of poll dates the mirror holds no response of yet
         take `write_first_history` (unless `first_history` is off: a check of one
         path against the other), the others the general path."""
-        self.stage()
+        self.lock()
         counts = Counts()
         run_rows, answer_rows = batch.runs, batch.answers
         if first_history:
@@ -133,23 +133,24 @@ class RunWriter:
         self.write_general(run_rows, answer_rows, bulk=True, counts=counts)
         return counts
 
-    def stage(self) -> None:
-        """Take the org's ingest lock and create the (empty) staging tables."""
-        # Held from here: which runs are new is decided below, and no other writer
-        # of this org's responses may change that before the commit.
+    def lock(self) -> None:
+        """Take the org's ingest lock, held to the commit: which runs are new is decided
+        below, and no other writer of this org's responses may change that before."""
         with connection.cursor() as cursor:
             lock_org(cursor, self.org.pk)
-        create_staging_table("sync_raw_runs", RUN_COLUMNS)
-        create_staging_table("sync_answers", ANSWER_COLUMNS)
-        create_staging_table("sync_groups", GROUP_COLUMNS)
 
     def write_general(
         self, run_rows: list[tuple], answer_rows: list[tuple], bulk: bool, counts: Counts
     ) -> None:
-        if run_rows:
-            copy_rows("sync_raw_runs", RUN_COLUMNS, run_rows)
-            copy_rows("sync_answers", ANSWER_COLUMNS, answer_rows)
-            self.write_updates(len(run_rows), bulk, counts)
+        """These runs through staging tables and `write_updates`."""
+        if not run_rows:
+            return
+        create_staging_table("sync_raw_runs", RUN_COLUMNS)
+        create_staging_table("sync_answers", ANSWER_COLUMNS)
+        create_staging_table("sync_groups", GROUP_COLUMNS)
+        copy_rows("sync_raw_runs", RUN_COLUMNS, run_rows)
+        copy_rows("sync_answers", ANSWER_COLUMNS, answer_rows)
+        self.write_updates(len(run_rows), bulk, counts)
         execute(
             "DROP TABLE IF EXISTS sync_raw_runs, sync_stored, sync_runs, sync_answers, sync_groups"
         )

@@ -163,7 +163,7 @@ def written_first(kampala: Org, attendance, created: list[datetime]) -> set[date
         )  # fmt: skip
         rows.append(row)
     writer = RunWriter(kampala)
-    writer.stage()
+    writer.lock()
     rest, _, written = writer.write_first_history(bulk_batch(rows, [], 0, kampala.tz))
     left = {row[6].astimezone(kampala.tz).date() for row in rest}
     assert written == len(rows) - len(rest)
